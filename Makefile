@@ -1,0 +1,39 @@
+# Two entry points a fresh machine needs: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint train eval bench clean install
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: the main job on embedded defaults: a decision demo over the bundled example messages
+run: $(STAMP)
+	$(BIN)/childguard demo
+
+## test: lint, type-check and every test
+test: $(STAMP)
+	$(BIN)/ruff check src tests training bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+## train: rebuild the embedded classifier from ../shared/data plus training/seeds (seeded, reproducible)
+train: $(STAMP)
+	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models
+
+## eval: score the shipped model on the held-out split the training run wrote
+eval: $(STAMP)
+	$(BIN)/childguard eval build/heldout.jsonl --json-out build/heldout.metrics.json
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_core.py --out build/bench_core.json
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

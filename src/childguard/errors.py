@@ -1,0 +1,76 @@
+"""Typed errors. Each says what the caller should do, because a moderation pipeline that crashes
+on odd input protects nobody; callers catch `ChildGuardError` and map `exit_code` / `http_status`."""
+
+from __future__ import annotations
+
+
+class ChildGuardError(Exception):
+    """Base of every error childguard raises on purpose."""
+
+    exit_code: int = 1
+    http_status: int = 500
+    code: str = "internal_error"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": str(self)}
+
+
+class InvalidInputError(ChildGuardError, ValueError):
+    """The request itself is malformed (wrong type, out-of-range value)."""
+
+    exit_code = 2
+    http_status = 422
+    code = "invalid_input"
+
+
+class InvalidTextError(InvalidInputError):
+    """The text cannot be read as Unicode (invalid UTF-8, not a string)."""
+
+    exit_code = 3
+    code = "invalid_text"
+
+
+class TextTooLongError(InvalidInputError):
+    """The text exceeds `max_text_chars`; split it or raise the limit in settings."""
+
+    exit_code = 3
+    http_status = 413
+    code = "text_too_long"
+
+
+class InvalidAgeError(InvalidInputError):
+    code = "invalid_age"
+
+
+class InvalidLanguageError(InvalidInputError):
+    code = "invalid_language"
+
+
+class InvalidCountryError(InvalidInputError):
+    code = "invalid_country"
+
+
+class InvalidRoleError(InvalidInputError):
+    code = "invalid_role"
+
+
+class ConfigError(ChildGuardError):
+    """A policy, taxonomy or settings file is wrong; the message names the file and the key."""
+
+    exit_code = 4
+    code = "config_error"
+
+
+class ModelError(ChildGuardError):
+    """The embedded model is missing or corrupt; reinstall the package or run `make train`."""
+
+    exit_code = 5
+    code = "model_error"
+
+
+class DetectorError(ChildGuardError):
+    """A detector failed at run time (e.g. an LLM guard endpoint is down)."""
+
+    exit_code = 6
+    http_status = 502
+    code = "detector_error"

@@ -1,0 +1,242 @@
+"""The child protection decision: text (+ age, language, role, country) -> detectors -> findings ->
+policy -> Decision. This module wires the parts together; it holds no thresholds or wording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .agebands import AgeBand, parse_age
+from .decision import Decision, Reason, Resource
+from .detectors import ROLES, DetectionInput, Detector, Finding, Role, build_detectors
+from .errors import ChildGuardError, DetectorError, InvalidRoleError, InvalidTextError, TextTooLongError
+from .language import UNDETERMINED, detect, normalize_code
+from .messages import choose_message
+from .normalize import normalize
+from .policy import Action, Policy, cached_policy
+from .resources import load_directory, normalize_country
+from .settings import Settings, get_settings
+from .taxonomy import CATEGORY_IDS, TOPIC_IDS, get_taxonomy
+
+_OBFUSCATION_NAMES = {
+    "leetspeak": "leetspeak", "spaced_letters": "spaced-out letters", "zero_width": "invisible characters",
+    "homoglyphs": "look-alike letters", "unicode_lookalikes": "styled Unicode letters",
+}
+
+
+def validate_text(value: object, max_chars: int) -> str:
+    """Accept str or UTF-8 bytes; refuse everything else with a message that says what to send."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidTextError(f"text is not valid UTF-8 (bad byte at offset {exc.start}); send UTF-8") from exc
+    if not isinstance(value, str):
+        raise InvalidTextError(f"text must be a string, not {type(value).__name__}")
+    if len(value) > max_chars:
+        raise TextTooLongError(
+            f"text has {len(value):,} characters, over the limit of {max_chars:,}; split it into messages "
+            "or raise CHILDGUARD_MAX_TEXT_CHARS"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidTextError("text contains invalid UTF-8 (lone surrogate characters); send valid UTF-8") from exc
+    return value
+
+
+def parse_role(value: object) -> Role:
+    for role in ROLES:
+        if value == role:
+            return role
+    raise InvalidRoleError(f"unknown role {value!r}; use one of {list(ROLES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    text: Any
+    age: Any = None
+    lang: str | None = None
+    role: str = "child"
+    country: str | None = None
+
+
+class Guard:
+    """Reusable and thread-safe after construction: build one and call `check` many times."""
+
+    def __init__(self, settings: Settings | None = None, *, detectors: Sequence[Detector] | None = None,
+                 policy: Policy | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.policy = policy or cached_policy(self.settings.policy_file)
+        self.directory = load_directory(self.settings.helplines_file)
+        self.taxonomy = get_taxonomy()
+        self.detectors: list[Detector] = (
+            list(detectors) if detectors is not None else build_detectors(self.settings.detectors, self.settings)
+        )
+
+    # -- public API -----------------------------------------------------------------------------------
+
+    def check(self, text: object, age: object = None, lang: str | None = None, role: str = "child",
+              country: str | None = None) -> Decision:
+        clean = validate_text(text, self.settings.max_text_chars)
+        band = parse_age(age, self.settings.default_age_band)
+        the_role = parse_role(role)
+        the_country = normalize_country(country)
+        given_lang = normalize_code(lang) if lang is not None else None
+        if not clean.strip():
+            return self._empty(band, the_role, given_lang)
+        if given_lang is not None:
+            lang_code, confidence = given_lang, 1.0
+        else:
+            guess = detect(clean)
+            lang_code, confidence = guess.lang, guess.confidence
+        normalized = normalize(clean)
+        item = DetectionInput(clean, normalized, lang_code, band, the_role)
+        findings: list[Finding] = []
+        failures: list[Reason] = []
+        for detector in self.detectors:
+            try:
+                findings.extend(detector.detect(item))
+            except DetectorError as exc:
+                failures.append(Reason(label="detector", action=Action.ALLOW, detector=detector.name,
+                                       clauses=["3c"], text=f"Detector {detector.name} was unavailable: {exc}"))
+        return self._decide(findings, failures, item, lang_code, confidence, the_country)
+
+    def check_many(self, requests: Iterable[CheckRequest], workers: int = 1,
+                   chunksize: int = 64) -> list[Decision | ChildGuardError]:
+        """Check many messages, in order; a bad one yields its error in place instead of stopping the batch."""
+        reqs = list(requests)
+        if workers <= 1 or len(reqs) < 2 * chunksize:
+            return [self._safe_check(r) for r in reqs]
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(self.settings,)) as pool:
+            return list(pool.map(_worker_check, reqs, chunksize=chunksize))
+
+    def _safe_check(self, r: CheckRequest) -> Decision | ChildGuardError:
+        try:
+            return self.check(r.text, age=r.age, lang=r.lang, role=r.role, country=r.country)
+        except ChildGuardError as exc:
+            return exc
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _empty(self, band: AgeBand, role: Role, lang: str | None) -> Decision:
+        return Decision(
+            action=Action.ALLOW, age_band=band, role=role, lang=lang or UNDETERMINED, lang_confidence=0.0,
+            message_lang=lang or self.settings.default_language, scores=dict.fromkeys(CATEGORY_IDS, 0.0),
+            flagged=[], topics=[], message=None, policy_version=self.policy.version,
+            reasons=[Reason(label="input", action=Action.ALLOW, clauses=["3c"], text="Empty text: nothing to check.")],
+        )
+
+    def _decide(self, findings: list[Finding], failures: list[Reason], item: DetectionInput, lang: str,
+                confidence: float, country: str | None) -> Decision:
+        policy, band, role = self.policy, item.age_band, item.role
+        best: dict[str, Finding] = {}
+        for f in findings:
+            if f.label not in best or f.score > best[f.label].score:
+                best[f.label] = f
+        scores = {c: round(best[c].score, 4) if c in best else 0.0 for c in CATEGORY_IDS}
+        topic_scores = {t: best[f"topic:{t}"].score for t in TOPIC_IDS if f"topic:{t}" in best}
+        topics = sorted((t for t, s in topic_scores.items() if s >= policy.topic_threshold),
+                        key=lambda t: -topic_scores[t])
+
+        reasons: list[Reason] = []
+        actions: dict[str, Action] = {}
+        reinterpreted: set[str] = set()
+        for cat in CATEGORY_IDS:
+            score, threshold = scores[cat], policy.threshold(cat, role)
+            if score < threshold:
+                continue
+            action = policy.action_for(cat, band, role)
+            info = self.taxonomy.categories[cat]
+            explained_by = self._explaining_topic(cat, score, topics, topic_scores, role)
+            if explained_by is not None and action.rank > Action.ADAPT.rank:
+                action = policy.topic_action(explained_by, band)
+                text = (f"{info.description} Score {score:.2f} reached {threshold:.2f}, but the message reads as "
+                        f"a question about '{explained_by}' (score {topic_scores[explained_by]:.2f}), so it is "
+                        f"answered age-appropriately instead of refused: {action.value}.")
+                clauses = [*info.clauses, "4d"]
+                reinterpreted.add(cat)
+            else:
+                text = (f"{info.description} Score {score:.2f} reached the threshold {threshold:.2f} "
+                        f"for age band {band.value} and role {role}: {action.value}.")
+                clauses = list(info.clauses)
+            actions[cat] = action
+            f = best[cat]
+            reasons.append(Reason(label=cat, action=action, score=score, threshold=threshold, detector=f.detector,
+                                  clauses=clauses, text=text + (f" Evidence: {f.evidence}." if f.evidence else "")))
+        for t in topics:
+            action = policy.topic_action(t, band)
+            actions[f"topic:{t}"] = action
+            reasons.append(Reason(
+                label=f"topic:{t}", action=action, score=round(topic_scores[t], 4), threshold=policy.topic_threshold,
+                detector=best[f"topic:{t}"].detector, clauses=["4d"],
+                text=f"Sensitive but legitimate topic: {self.taxonomy.topics[t].description} "
+                     f"Children have a right to age-appropriate information, so it is {action.value}ed, not blocked.",
+            ))
+
+        def strength(label: str) -> tuple[int, int, float]:
+            if label.startswith("topic:"):
+                return actions[label].rank, 0, topic_scores[label[6:]]
+            return actions[label].rank, self.taxonomy.categories[label].severity, scores[label]
+
+        ranked = sorted(actions, key=strength, reverse=True)
+        overall = actions[ranked[0]] if ranked else Action.ALLOW
+        primary = ranked[0] if ranked else None
+        flagged = [c for c in ranked if not c.startswith("topic:") and c not in reinterpreted]
+        if not ranked:
+            reasons.append(Reason(label="none", action=Action.ALLOW, clauses=["4d"],
+                                  text="No category reached its threshold for this age band."))
+        if item.normalized.obfuscations:
+            names = ", ".join(_OBFUSCATION_NAMES.get(o, o) for o in item.normalized.obfuscations)
+            reasons.append(Reason(label="obfuscation", action=overall, clauses=["3e"],
+                                  text=f"Obfuscation undone before classification: {names}."))
+        reasons.extend(failures)
+
+        category = primary[6:] if primary and primary.startswith("topic:") else primary
+        message, message_lang = choose_message(overall, category if primary and not primary.startswith("topic:")
+                                               else None, role, lang if lang != UNDETERMINED
+                                               else self.settings.default_language)
+        guidance = None
+        if overall is Action.ADAPT and category is not None:
+            guidance = (policy.guidance(category, band) if primary and primary.startswith("topic:")
+                        else policy.category_guidance.get(category))
+            if guidance is None:  # a harm category adapted because a topic explains it
+                guidance = next((policy.guidance(t, band) for t in topics), None)
+        resources: list[Resource] = []
+        if overall.rank >= Action.REDIRECT.rank and category not in policy.no_resources:
+            resources = self.directory.lookup(country, category)
+        elif overall is Action.ADAPT:
+            hit = next((t for t in topics if t in policy.topic_resources), None)
+            if hit is not None:
+                resources = self.directory.lookup(country, hit)
+        return Decision(
+            action=overall, age_band=band, role=role, lang=lang, lang_confidence=round(confidence, 3),
+            message_lang=message_lang, scores=scores, flagged=flagged, topics=topics, message=message,
+            guidance=guidance, resources=resources, reasons=reasons,
+            obfuscations=list(item.normalized.obfuscations), review_required=overall is Action.ESCALATE,
+            policy_version=policy.version,
+        )
+
+    def _explaining_topic(self, cat: str, score: float, topics: list[str], topic_scores: dict[str, float],
+                          role: Role) -> str | None:
+        if not self.policy.topic_precedence or role != "child" or cat in self.policy.precedence_never_for:
+            return None
+        for t in topics:
+            if cat in self.taxonomy.topics[t].related and topic_scores[t] > score:
+                return t
+        return None
+
+
+_WORKER_GUARD: Guard | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_GUARD
+    _WORKER_GUARD = Guard(settings)
+
+
+def _worker_check(r: CheckRequest) -> Decision | ChildGuardError:
+    assert _WORKER_GUARD is not None
+    return _WORKER_GUARD._safe_check(r)

@@ -1,0 +1,89 @@
+"""Undo the obfuscations children and abusers use to slip past filters (leetspeak, spaced letters,
+zero-width characters, look-alike letters) before anything is classified. Phone numbers and other
+all-digit tokens are left alone so the personal-data detector still sees them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad"))
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+                       "!": "i", "|": "l", "€": "e"})
+# Cyrillic and Greek letters that look Latin; applied only inside words that also contain Latin letters.
+_HOMOGLYPHS = str.maketrans({"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y",
+                             "і": "i", "ј": "j", "ѕ": "s", "ο": "o", "α": "a", "ν": "v", "κ": "k"})
+_LEET_TOKEN = re.compile(r"[^\W_]*[0-9@$!|€][\w@$!|€]*|[\w@$!|€]*[0-9@$!|€][^\W_]*")
+_LATIN = re.compile(r"[a-z]")
+_NON_LATIN_LOOKALIKE = re.compile(r"[аеорсхуіјѕοανκ]")
+_SPACED = re.compile(r"(?<![^\W_])((?:[^\W_@$][ .\-_*+]){2,}[^\W_@$])(?![^\W_])")
+_REPEAT = re.compile(r"(.)\1{2,}")
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    text: str
+    obfuscations: tuple[str, ...] = field(default=())
+
+    @property
+    def obfuscated(self) -> bool:
+        return bool(self.obfuscations)
+
+
+def strip_controls(text: str) -> str:
+    """Control characters become spaces: they carry no meaning for a child and can hide words."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
+def _deleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    letters = sum(ch.isalpha() for ch in token)
+    if letters == 0 or letters < len(token) / 3:
+        return token  # numbers, prices, phone numbers stay as they are
+    return token.translate(_LEET)
+
+
+def _unspace(match: re.Match[str]) -> str:
+    run = match.group(0)
+    joined = re.sub(r"[ .\-_*+]", "", run)
+    if sum(ch.isalpha() for ch in joined) * 2 < len(joined):
+        return run  # "1 2 3 4" or "0 7 7 0 0" are numbers, not hidden words
+    return joined
+
+
+def _fix_homoglyphs(text: str) -> str:
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if _LATIN.search(word) and _NON_LATIN_LOOKALIKE.search(word):
+            return word.translate(_HOMOGLYPHS)
+        return word
+
+    return _WORD.sub(fix, text)
+
+
+def normalize(text: str) -> NormalizedText:
+    seen: list[str] = []
+    out = unicodedata.normalize("NFKC", text)
+    if out != text and any(ord(c) > 0x2000 for c in text):
+        seen.append("unicode_lookalikes")
+    stripped = out.translate(_ZERO_WIDTH)
+    if stripped != out:
+        seen.append("zero_width")
+    out = strip_controls(stripped).casefold()
+    fixed = _fix_homoglyphs(out)
+    if fixed != out:
+        seen.append("homoglyphs")
+    out = fixed
+    unspaced = _SPACED.sub(_unspace, out)
+    if unspaced != out:
+        seen.append("spaced_letters")
+    out = unspaced
+    deleeted = _LEET_TOKEN.sub(_deleet, out)
+    if deleeted != out:
+        seen.append("leetspeak")
+    out = _REPEAT.sub(r"\1\1", deleeted)
+    out = _WS.sub(" ", out).strip()
+    return NormalizedText(out, tuple(seen))

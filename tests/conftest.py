@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from childguard import Guard
+
+
+@pytest.fixture(scope="session")
+def guard() -> Guard:
+    return Guard()
