@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint train eval bench clean install
+.PHONY: run test lint train eval model-card bench clean install
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,9 +28,14 @@ test: $(STAMP)
 train: $(STAMP)
 	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models
 
-## eval: score the shipped model on the held-out split the training run wrote
+## eval: score the shipped model end to end on the held-out split that `make train` wrote
 eval: $(STAMP)
-	$(BIN)/childguard eval build/heldout.jsonl --json-out build/heldout.metrics.json
+	$(BIN)/childguard eval build/heldout_own.jsonl --json-out build/heldout_own.metrics.json
+	$(BIN)/childguard eval build/heldout_public.jsonl --json-out build/heldout_public.metrics.json
+
+## model-card: render docs/model_card.md from the model metadata and `make eval` metrics
+model-card: eval
+	$(BIN)/python -m training.model_card
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py --out build/bench_core.json

@@ -31,6 +31,17 @@ def messages() -> list[str]:
     return out
 
 
+def long_messages() -> list[str]:
+    """Seed messages joined into 250-280 character messages: the top of the target's range."""
+    out, cur = [], ""
+    for m in messages():
+        cur = f"{cur} {m}".strip()
+        if len(cur) >= 250:
+            out.append(cur[:280])
+            cur = ""
+    return out
+
+
 def cold_start() -> dict[str, float]:
     """Import + model load + first check, and peak RSS after 2,000 checks, in a fresh interpreter."""
     code = (
@@ -52,11 +63,10 @@ def cold_start() -> dict[str, float]:
     return {"load_s": round(min(loads), 3), "load_s_max": round(max(loads), 3), "peak_rss_mb": round(max(rss), 1)}
 
 
-def latency(n: int) -> dict[str, float]:
+def latency(n: int, msgs: list[str]) -> dict[str, float]:
     from childguard import Guard
 
     guard = Guard()
-    msgs = messages()
     for m in msgs[:300]:
         guard.check(m, age=10)
     samples = []
@@ -99,7 +109,8 @@ def main() -> None:
     model = ROOT / "src/childguard/models/classifier.npz"
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "latency_single_thread": latency(args.n),
+        "latency_single_thread": latency(args.n, messages()),
+        "latency_280_chars": latency(args.n, long_messages()),
         "batch_1_worker": throughput(args.batch // 2, 1),
         "batch_2_workers": throughput(args.batch, 2),
         "cold_start": cold_start(),
@@ -107,8 +118,10 @@ def main() -> None:
         "targets": TARGETS,
     }
     checks = {
-        "p50_ms": result["latency_single_thread"]["p50_ms"] <= TARGETS["p50_ms"],
-        "p99_ms": result["latency_single_thread"]["p99_ms"] <= TARGETS["p99_ms"],
+        "p50_ms": max(result["latency_single_thread"]["p50_ms"], result["latency_280_chars"]["p50_ms"])
+        <= TARGETS["p50_ms"],
+        "p99_ms": max(result["latency_single_thread"]["p99_ms"], result["latency_280_chars"]["p99_ms"])
+        <= TARGETS["p99_ms"],
         "batch_msgs_per_s": result["batch_2_workers"]["msgs_per_s"] >= TARGETS["batch_msgs_per_s"],
         "load_s": result["cold_start"]["load_s"] <= TARGETS["load_s"],
         "peak_rss_mb": result["cold_start"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
@@ -117,10 +130,10 @@ def main() -> None:
     result["met"] = checks
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    lat, b1, b2, cs = (result["latency_single_thread"], result["batch_1_worker"], result["batch_2_workers"],
-                       result["cold_start"])
-    print(f"single message (mean {lat['mean_chars']} chars): p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
-          f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms")
+    b1, b2, cs = result["batch_1_worker"], result["batch_2_workers"], result["cold_start"]
+    for lat in (result["latency_single_thread"], result["latency_280_chars"]):
+        print(f"single message (mean {lat['mean_chars']} chars): p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
+              f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms")
     print(f"batch: {b1['msgs_per_s']} msg/s on 1 worker, {b2['msgs_per_s']} msg/s on 2 workers")
     print(f"import + model load + first check: {cs['load_s']} s (worst of 3: {cs['load_s_max']} s); "
           f"peak RSS {cs['peak_rss_mb']} MB; model file {result['model_mb']} MB")

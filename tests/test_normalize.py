@@ -38,3 +38,10 @@ def test_plain_text_reports_no_obfuscation() -> None:
 
 def test_repeats_collapsed() -> None:
     assert normalize("soooooo saaaad").text == "soo saad"
+
+
+def test_sentence_punctuation_is_not_leetspeak() -> None:
+    n = normalize("hello! i won!! that was 100% fun")
+    assert n.text == "hello! i won!! that was 100% fun"
+    assert not n.obfuscated
+    assert normalize("k!ll yourself").text == "kill yourself"

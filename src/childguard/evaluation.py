@@ -71,7 +71,7 @@ def _summarise(pairs: list[tuple[LabelledLine, Decision]]) -> dict[str, Any]:
         for c in flagged:
             if c != line.label:
                 counts[c]["fp"] += 1
-    categories = {c: {**_prf(v["tp"], v["fp"], v["fn"]), "support": v["support"]}
+    categories = {c: {**_prf(v["tp"], v["fp"], v["fn"]), "support": v["support"], "false_positives": v["fp"]}
                   for c, v in counts.items() if v["support"] or v["fp"]}
     supported = [m["f1"] for m in categories.values() if m["support"]]
     harmful = sum(v["support"] for v in counts.values())
@@ -115,9 +115,13 @@ def format_report(report: dict[str, Any]) -> str:
     def pct(v: float | None) -> str:
         return "   n/a" if v is None else f"{100 * v:5.1f}%"
 
-    out = [f"{'category':26s} {'P':>6s} {'R':>6s} {'F1':>6s} {'n':>6s}"]
+    out = [f"{'category':26s} {'P':>6s} {'R':>6s} {'F1':>6s} {'n':>6s} {'FP':>5s}"]
     for cat, m in sorted(report["categories"].items()):
-        out.append(f"{cat:26s} {pct(m['precision'])} {pct(m['recall'])} {pct(m['f1'])} {m['support']:6d}")
+        if m["support"]:
+            out.append(f"{cat:26s} {pct(m['precision'])} {pct(m['recall'])} {pct(m['f1'])} {m['support']:6d} "
+                       f"{m['false_positives']:5d}")
+        else:
+            out.append(f"{cat:26s} {'':6s} {'':6s} {'':6s} {0:6d} {m['false_positives']:5d}  (no such lines)")
     b = report["benign"]
     out.append("")
     out.append(f"macro F1 {pct(report['macro_f1'])}   harmful recall {pct(report['harmful_recall'])}   "

@@ -14,7 +14,9 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # Cyrillic and Greek letters that look Latin; applied only inside words that also contain Latin letters.
 _HOMOGLYPHS = str.maketrans({"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y",
                              "і": "i", "ј": "j", "ѕ": "s", "ο": "o", "α": "a", "ν": "v", "κ": "k"})
-_LEET_TOKEN = re.compile(r"[^\W_]*[0-9@$!|€][\w@$!|€]*|[\w@$!|€]*[0-9@$!|€][^\W_]*")
+_LEET_TOKEN = re.compile(r"[\w@$!|€]+")
+_LEET_CHARS = frozenset("013457@$!|€")
+_HAS_LEET = re.compile(r"[0-9@$!|€]")
 _LATIN = re.compile(r"[a-z]")
 _NON_LATIN_LOOKALIKE = re.compile(r"[аеорсхуіјѕοανκ]")
 _SPACED = re.compile(r"(?<![^\W_])((?:[^\W_@$][ .\-_*+]){2,}[^\W_@$])(?![^\W_])")
@@ -33,17 +35,24 @@ class NormalizedText:
         return bool(self.obfuscations)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
+
+
 def strip_controls(text: str) -> str:
     """Control characters become spaces: they carry no meaning for a child and can hide words."""
-    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return _CONTROL.sub(" ", text)
 
 
 def _deleet(match: re.Match[str]) -> str:
-    token = match.group(0)
+    whole = match.group(0)
+    token = whole.rstrip("!|")  # "hello!" ends a sentence; it is not "helloi"
+    tail = whole[len(token) :]
+    if not any(ch in _LEET_CHARS for ch in token):
+        return whole
     letters = sum(ch.isalpha() for ch in token)
     if letters == 0 or letters < len(token) / 3:
-        return token  # numbers, prices, phone numbers stay as they are
-    return token.translate(_LEET)
+        return whole  # numbers, prices, phone numbers stay as they are
+    return token.translate(_LEET) + tail
 
 
 def _unspace(match: re.Match[str]) -> str:
@@ -55,6 +64,9 @@ def _unspace(match: re.Match[str]) -> str:
 
 
 def _fix_homoglyphs(text: str) -> str:
+    if not (_NON_LATIN_LOOKALIKE.search(text) and _LATIN.search(text)):
+        return text  # the common case: one script only, nothing to fix
+
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         if _LATIN.search(word) and _NON_LATIN_LOOKALIKE.search(word):
@@ -81,7 +93,7 @@ def normalize(text: str) -> NormalizedText:
     if unspaced != out:
         seen.append("spaced_letters")
     out = unspaced
-    deleeted = _LEET_TOKEN.sub(_deleet, out)
+    deleeted = _LEET_TOKEN.sub(_deleet, out) if _HAS_LEET.search(out) else out
     if deleeted != out:
         seen.append("leetspeak")
     out = _REPEAT.sub(r"\1\1", deleeted)

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from ..features import featurize, featurize_with_offsets, span_mask
 from ..model import LinearModel, default_model
 from ..normalize import normalize
 from ..settings import Settings
@@ -18,21 +19,30 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;\n。！？؟।])\s*")
 MIN_SENTENCE_CHARS = 12
 
 
-def windows(text: str, size: int) -> list[str]:
+Span = tuple[int, int]
+
+
+def windows(text: str, size: int) -> list[Span]:
     if len(text) <= size:
-        return [text]
+        return [(0, len(text))]
     step = size // 2
-    return [text[i : i + size] for i in range(0, len(text) - step, step)]
+    return [(i, min(i + size, len(text))) for i in range(0, len(text) - step, step)]
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[Span]:
     """Sentences long enough to mean something on their own; none when the text is one sentence."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    parts = [p for p in parts if len(p) >= MIN_SENTENCE_CHARS]
-    return parts if len(parts) > 1 else []
+    spans, begin = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > begin:
+            spans.append((begin, m.start()))
+        begin = m.end()
+    if begin < len(text):
+        spans.append((begin, len(text)))
+    spans = [(a, b) for a, b in spans if b - a >= MIN_SENTENCE_CHARS]
+    return spans if len(spans) > 1 else []
 
 
-def chunks(text: str, size: int) -> list[str]:
+def chunks(text: str, size: int) -> list[Span]:
     """The whole text (in windows when long) plus each sentence: one harmful sentence among ordinary
     ones ("school was ok. i want to kill myself.") must not be averaged away."""
     return windows(text, size) + sentences(text)
@@ -46,13 +56,13 @@ class ClassifierDetector:
         self.window_chars = window_chars
 
     def scores(self, item: DetectionInput) -> dict[str, float]:
-        from ..features import featurize
-
-        parts = chunks(item.normalized.text, self.window_chars)
-        parts += [normalize(p).text for p in decode_payloads(item.text)]
-        probs = np.max(
-            [self.model.score_features(featurize(p, self.model.dim_bits)) for p in parts], axis=0
-        )
+        text = item.normalized.text
+        idx, starts, ends = featurize_with_offsets(text, self.model.dim_bits)
+        masks = [span_mask(starts, ends, a, b) for a, b in chunks(text, self.window_chars)]
+        probs = self.model.score_spans(idx, masks)
+        for payload in decode_payloads(item.text):
+            decoded = featurize(normalize(payload).text, self.model.dim_bits)
+            probs = np.maximum(probs, self.model.score_features(decoded))
         return dict(zip(self.model.labels, probs.tolist(), strict=True))
 
     def detect(self, item: DetectionInput) -> list[Finding]:

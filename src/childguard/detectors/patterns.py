@@ -18,13 +18,25 @@ _F = re.IGNORECASE | re.UNICODE
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
+    """`anchors`: lower-case substrings of which every match contains at least one. Testing them with
+    `in` first skips the regular expression for most messages, which keeps a check well under 1 ms."""
+
     kind: str
     regex: re.Pattern[str]
     score: float
+    anchors: tuple[str, ...] = ()
+
+    def search(self, text: str, lowered: str) -> re.Match[str] | None:
+        if self.anchors and not any(a in lowered for a in self.anchors):
+            return None
+        return self.regex.search(text)
 
 
-def _p(kind: str, score: float, *alternatives: str) -> Pattern:
-    return Pattern(kind, re.compile("|".join(f"(?:{a})" for a in alternatives), _F), score)
+def _p(kind: str, score: float, *alternatives: str, anchors: tuple[str, ...] = ()) -> Pattern:
+    return Pattern(kind, re.compile("|".join(f"(?:{a})" for a in alternatives), _F), score, anchors)
+
+
+_DIGITS = tuple("0123456789")
 
 
 # --- personal data (5b) -------------------------------------------------------------------------------
@@ -42,24 +54,30 @@ PERSONAL_DATA: tuple[Pattern, ...] = (
        rf"\b(?:{_STREET_WORDS})\.?\s+(?:[\w'-]+\s+){{0,3}}\d{{1,5}}\b",
        r"\b[\w-]+(?:straße|strasse|weg|gasse|allee)\s+\d{1,5}\b",
        r"شارع\s+\S+(?:\s+\S+){0,2}\s+(?:رقم\s+)?\d{1,5}", r"[\u4e00-\u9fff]{1,6}(?:路|街|巷|道)\d{1,5}号",
-       r"\b(?:mtaa\s+wa\s+\w+\s+(?:nambari\s+)?\d{1,5})\b", r"[\u0900-\u097F\w]+\s+(?:रोड|मार्ग)\s+\d{1,5}"),
+       r"\b(?:mtaa\s+wa\s+\w+\s+(?:nambari\s+)?\d{1,5})\b", r"[\u0900-\u097F\w]+\s+(?:रोड|मार्ग)\s+\d{1,5}",
+       anchors=_DIGITS),
     _p("school and class", 0.75,
        r"\b(?:i\s+go\s+to|i'?m\s+at|i\s+attend|my\s+school\s+is)\s+(?:[\w'.-]+\s+){0,4}(?:school|primary|academy|high)\b",
        r"\bclass\s+\d{1,2}\s?[a-z]\b|\byear\s+\d{1,2}\s?[a-z]\b",
        r"\b(?:je\s+suis\s+à\s+l'école|je\s+vais\s+à\s+l'école|voy\s+al\s+colegio|ich\s+gehe\s+auf\s+die|estudo\s+na\s+escola)\b",
        r"\bnasoma\s+shule\b|я\s+учусь\s+в\s+школе|[\u4e00-\u9fff]{2,8}(?:小学|中学)[\u4e00-\u9fff0-9]{0,4}(?:班|年级)",
-       r"\bअ?में\s+पढ़(?:ता|ती)\s+हूँ|विद्यालय\s+में\s+\S+\s+कक्षा", r"أدرس\s+في\s+مدرسة"),
+       r"\bअ?में\s+पढ़(?:ता|ती)\s+हूँ|विद्यालय\s+में\s+\S+\s+कक्षा", r"أدرس\s+في\s+مدرسة",
+       anchors=("school", "primary", "academy", "high", "class", "year", "école", "colegio", "ich gehe auf",
+                "escola", "shule", "школе", "小学", "中学", "पढ़", "विद्यालय", "مدرسة")),
     _p("password", 0.95,
        r"\b(?:my\s+)?(?:password|passcode|pin)\s+(?:is|=|:)\s*\S+",
        r"\bmot\s+de\s+passe\s+(?:est|c'est|:)\s*\S+", r"\bcontraseña\s+(?:es|:)\s*\S+",
        r"\bpasswort\s+(?:ist|:)\s*\S+", r"\bsenha\s+(?:é|:)\s*\S+", r"пароль\s*(?:—|-|:)?\s*\S+",
-       r"密码(?:是|:|：)\s*\S+", r"पासवर्ड\s+\S+\s+है", r"\bnenosiri\s+langu\s+ni\s+\S+", r"كلمة\s+السر\s+\S+"),
+       r"密码(?:是|:|：)\s*\S+", r"पासवर्ड\s+\S+\s+है", r"\bnenosiri\s+langu\s+ni\s+\S+", r"كلمة\s+السر\s+\S+",
+       anchors=("password", "passcode", "pin", "mot de passe", "contraseña", "passwort", "senha", "пароль", "密码",
+                "पासवर्ड", "nenosiri", "كلمة")),
     _p("live location", 0.8,
        r"\b(?:maps\.google\.\w+|goo\.gl/maps|maps\.app\.goo\.gl|maps\.apple\.com)\S*",
        r"\b-?\d{1,2}\.\d{4,},\s*-?\d{1,3}\.\d{4,}\b",
        r"\b(?:here'?s\s+my\s+(?:live\s+)?location|i'?m\s+at\s+the\s+\w+\s+(?:near|by|next\s+to)\s+my\s+(?:house|home))\b",
        r"\b(?:je\s+suis\s+au\s+parc\s+près\s+de\s+chez\s+moi|estoy\s+en\s+el\s+parque\s+cerca\s+de\s+mi\s+casa)\b",
-       r"\b(?:ich\s+bin\s+gerade\s+im\s+park\s+bei\s+meinem\s+haus|estou\s+na\s+praça\s+perto\s+da\s+minha\s+casa)\b"),
+       r"\b(?:ich\s+bin\s+gerade\s+im\s+park\s+bei\s+meinem\s+haus|estou\s+na\s+praça\s+perto\s+da\s+minha\s+casa)\b",
+       anchors=("maps", "goo.gl", "location", "my house", "my home", "parc", "parque", "park", "praça", *_DIGITS)),
     _p("asks for personal data", 0.8,
        r"\b(?:what'?s|what\s+is|tell\s+me|send\s+me|give\s+me|can\s+i\s+have)\s+(?:your|ur)\s+"
        r"(?:home\s+)?(?:address|phone\s+number|number|location|school|full\s+name|password|snap(?:chat)?|insta(?:gram)?)\b",
@@ -70,7 +88,9 @@ PERSONAL_DATA: tuple[Pattern, ...] = (
        r"\bme\s+passa\s+seu\s+(?:endereço|número)", r"\bonde\s+você\s+mora\b",
        r"дай\s+(?:мне\s+)?свой\s+(?:адрес|номер)", r"где\s+ты\s+живешь",
        r"告诉我你家地址|你家住(?:在)?哪", r"अपना\s+पता\s+और\s+फोन\s+नंबर\s+दो|तुम\s+कहाँ\s+रहते",
-       r"\bnipe\s+anwani\s+yako\b", r"أعطني\s+عنوانك|أين\s+تسكن"),
+       r"\bnipe\s+anwani\s+yako\b", r"أعطني\s+عنوانك|أين\s+تسكن",
+       anchors=("your", "ur ", "live", "school", "ton ", "habites", "tu ", "dónde", "deine", "wohnst", "seu ", "onde",
+                "свой", "живешь", "地址", "住", "पता", "कहाँ", "anwani", "عنوان", "تسكن")),
 )
 
 # --- grooming moves by a contact (4i) ------------------------------------------------------------------
@@ -85,7 +105,10 @@ CONTACT_RISK: tuple[Pattern, ...] = (
        r"\bnão\s+conta\s+(?:pros?\s+seus\s+pais|pra\s+ninguém)|nosso\s+segredo|apaga\s+nossas\s+mensagens",
        r"لا\s+تخبر(?:ي)?\s+(?:والديك|أهلك|أحدا)|سرنا", r"\busiwaambie\s+wazazi|siri\s+yetu",
        r"मत\s+बताना|हमारा\s+(?:छोटा\s+सा\s+)?राज़", r"不要告诉你(?:的)?(?:爸妈|父母|爸爸|妈妈)|我们的(?:小)?秘密",
-       r"не\s+говори\s+(?:родителям|никому)|наш\s+(?:маленький\s+)?секрет"),
+       r"не\s+говори\s+(?:родителям|никому)|наш\s+(?:маленький\s+)?секрет",
+       anchors=("tell", "secret", "delete", "dis rien", "digas", "secreto", "borra", "sag ", "geheimnis", "lösch",
+                "conta", "segredo", "apaga", "تخبر", "سرنا", "usiwaambie", "siri", "बताना", "राज़", "告诉", "秘密",
+                "говори", "секрет")),
     _p("move to a private channel", 0.7,
        r"\b(?:add|message|text|dm|hmu|call)\s+me\s+(?:on|at|in)\s+(?:snap(?:chat)?|whatsapp|telegram|kik|discord|insta(?:gram)?|signal|wickr|skype)\b",
        r"\b(?:let'?s|lets|we\s+should|wanna)\s+(?:talk|chat|move|go|continue)\s+(?:this\s+)?(?:on|to|in)\s+"
@@ -121,16 +144,19 @@ PROMPT_ATTACK: tuple[Pattern, ...] = (
        r"\bignore\s+(?:toutes\s+)?les\s+instructions|ignora\s+(?:todas\s+)?las\s+instrucciones|"
        r"ignoriere\s+(?:alle\s+)?(?:vorherigen\s+)?anweisungen|ignore\s+todas\s+as\s+instruções",
        r"игнорируй\s+(?:все\s+)?(?:предыдущие\s+)?инструкции|忽略(?:之前|以上)?所有的?指令|تجاهل\s+كل\s+التعليمات",
-       r"पिछले\s+सारे\s+निर्देश|puuza\s+maelekezo"),
+       r"पिछले\s+सारे\s+निर्देश|puuza\s+maelekezo",
+       anchors=("ignor", "disregard", "forget", "игнорируй", "忽略", "تجاهل", "निर्देश", "puuza")),
     _p("persona jailbreak", 0.85,
        r"\b(?:you\s+are\s+now|act\s+as|pretend\s+to\s+be)\s+(?:dan|stan|dude|aim|an?\s+ai\s+(?:with(?:out)?|that\s+has\s+no)\s+\w+)\b",
        r"\bdo\s+anything\s+now\b", r"\b(?:developer|dev|god|jailbreak|unfiltered)\s+mode\b",
        r"\b(?:no|without)\s+(?:any\s+)?(?:restrictions|filters|censorship|rules)\b.{0,40}\b(?:answer|respond|reply)\b",
-       r"\bpretend\s+(?:that\s+)?(?:your|the)\s+(?:safety\s+)?(?:filters?|rules|guidelines)\s+(?:are|were)\s+(?:off|disabled)\b"),
+       r"\bpretend\s+(?:that\s+)?(?:your|the)\s+(?:safety\s+)?(?:filters?|rules|guidelines)\s+(?:are|were)\s+(?:off|disabled)\b",
+       anchors=("you are now", "act as", "pretend", "anything now", "mode", "restriction", "filter", "censor", "rules")),
     _p("system prompt extraction", 0.8,
        r"\b(?:print|show|reveal|repeat|output)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|initial\s+instructions|hidden\s+prompt)\b",
        r"\brepeat\s+the\s+(?:text|words)\s+above\b", r"\bprompt\s+(?:système|del\s+sistema|de\s+sistema)\b",
-       r"\bsystem-prompt\b"),
+       r"\bsystem-prompt\b",
+       anchors=("prompt", "instructions", "repeat the")),
 )
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
@@ -154,8 +180,9 @@ def decode_payloads(text: str, limit: int = 5) -> list[str]:
 
 def _scan(patterns: tuple[Pattern, ...], text: str, label: str, detector: str) -> list[Finding]:
     findings = []
+    lowered = text.casefold()
     for pattern in patterns:
-        m = pattern.regex.search(text)
+        m = pattern.search(text, lowered)
         if m:
             findings.append(Finding(label, pattern.score, detector, pattern.kind, m.start(), m.end()))
     return findings
