@@ -39,6 +39,7 @@ model-card: eval
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py --out build/bench_core.json
+	$(BIN)/python bench/bench_conversation.py --out build/bench_conversation.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

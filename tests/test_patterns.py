@@ -30,6 +30,8 @@ def item(text: str, role: str = "child") -> DetectionInput:
         ("here's my location", "live location"),
         ("what's your home address?", "asks for personal data"),
         ("where do you live", "asks for personal data"),
+        ("here's a selfie of me from the beach", "photo of self"),
+        ("voici une photo de moi", "photo of self"),
     ],
 )
 def test_personal_data_found(text: str, kind: str) -> None:

@@ -25,6 +25,7 @@ from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS
 from .build_dataset import build
 
 LABELS: tuple[str, ...] = CATEGORY_IDS + tuple(f"topic:{t}" for t in TOPIC_IDS)
+OWN_SOURCES = {"seeds", "templates"}
 TRAIN_CHARS = 1200  # long jailbreak prompts: their opening carries the attack
 
 
@@ -71,20 +72,31 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
+# Over-blocking is a defect (4d): the 21 harm heads share a budget of 3% false flags on children's
+# benign messages; each head may flag at most this share of them on validation data.
+BENIGN_FLAG_BUDGET_PER_HEAD = 0.10 / len(CATEGORY_IDS)  # heads overlap: the union lands near 3%
+
+
 def calibrate(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray, dim_bits: int,
               labels: tuple[str, ...] = LABELS) -> np.ndarray:
-    """Per-head bias shift so that 0.5 sits at the threshold with the best F1 on validation rows.
-    Thresholds are kept in [0.2, 0.8] so no head becomes hair-trigger or mute."""
+    """Per-head bias shift so that 0.5 sits at the threshold with the best F1 on validation rows among
+    thresholds that keep the head within its false-flag budget on the project's benign messages.
+    Thresholds are kept in [0.2, 0.9] so no head becomes hair-trigger or mute."""
     x = matrix([r["text"] for r in rows], dim_bits)
     probs = 1 / (1 + np.exp(-(x @ weights + bias)))
+    own_benign = np.fromiter((not r["labels"] and r["source"] in OWN_SOURCES for r in rows), dtype=bool,
+                             count=len(rows))
     shifts = np.zeros(len(labels), dtype=np.float32)
     for j, label in enumerate(labels):
         y = np.fromiter((label in r["labels"] for r in rows), dtype=bool, count=len(rows))
         if y.sum() < 3:
             continue
-        best_t, best_f1 = 0.5, -1.0
-        for t in np.arange(0.2, 0.81, 0.05):
+        budgeted = not label.startswith("topic:") and own_benign.any()
+        best_t, best_f1 = 0.9, -1.0
+        for t in np.arange(0.2, 0.91, 0.05):
             pred = probs[:, j] >= t
+            if budgeted and (pred & own_benign).sum() / own_benign.sum() > BENIGN_FLAG_BUDGET_PER_HEAD:
+                continue
             tp = int((pred & y).sum())
             denom = int(pred.sum()) + int(y.sum())
             f1 = 2 * tp / denom if denom else 0.0
@@ -116,9 +128,6 @@ def save(out_dir: Path, weights: np.ndarray, bias: np.ndarray, meta: dict[str, A
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / "classifier.npz", weights=weights.astype(np.float16), bias=bias)
     (out_dir / "classifier.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-
-
-OWN_SOURCES = {"seeds", "templates"}
 
 
 def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ Exit codes: 0 ok; 2 bad arguments (age, language, role, country, usage); 3 unrea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="decide what a child protection mode should do with a text")
     check.add_argument("text", nargs="?", help="the text to check (or use --jsonl)")
     check.add_argument("--jsonl", metavar="FILE", help="JSON Lines input ('-' for stdin); one result per line")
+    check.add_argument("--conversation", metavar="FILE",
+                       help="JSON Lines of conversation messages (conversation, sender, role, text, time, ...) "
+                            "checked in order with conversation state ('-' for stdin)")
     check.add_argument("--age", help="age in years or a band (0-5, 6-9, 10-12, 13-15, 16-17, adult)")
     check.add_argument("--lang", help="ISO 639 language code; detected when omitted")
     check.add_argument("--role", default="child", help="child | ai_output | contact (default: child)")
@@ -37,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", help="JSONL with text, label (category id or 'benign'), optional lang and age")
     ev.add_argument("--json-out", help="where to write the metrics as JSON (default: FILE.metrics.json)")
     ev.add_argument("--workers", type=int, default=1)
+
+    evc = sub.add_parser("eval-conversations", help="detection latency and false alarms on labelled conversations")
+    evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
+    evc.add_argument("--json-out", help="where to write the report as JSON")
+
+    red = sub.add_parser("redact", help="replace a child's personal data with readable placeholders (Presidio)")
+    red.add_argument("text")
+    red.add_argument("--lang", default="en")
+    red.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", help="check a set of example messages on the embedded defaults")
     sub.add_parser("info", help="show the taxonomy, policy version, detectors and model")
@@ -125,7 +138,73 @@ def _run_jsonl(args: argparse.Namespace, out: IO[str]) -> int:
     return InvalidTextError.exit_code if had_error else 0
 
 
+def _run_conversation(args: argparse.Namespace, out: IO[str]) -> int:
+    from .conversation import ConversationGuard
+
+    cg = ConversationGuard()
+    had_error = False
+    for n, raw in enumerate(_iter_lines(args.conversation), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+            if not isinstance(obj, dict):
+                raise InvalidInputError("line must be a JSON object")
+            d = cg.observe(obj)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            had_error = True
+            err = InvalidInputError(f"line is not valid UTF-8 JSON: {exc}")
+            out.write(json.dumps({"line": n, "error": err.to_dict()}) + "\n")
+            continue
+        except ChildGuardError as exc:
+            had_error = True
+            out.write(json.dumps({"line": n, "error": exc.to_dict()}, ensure_ascii=False) + "\n")
+            continue
+        out.write(json.dumps({
+            "line": n, "conversation": d.conversation, "turn": d.turn, "action": d.action.value,
+            "message_action": d.message_decision.action.value, "flagged": d.message_decision.flagged,
+            "findings": [f.model_dump(mode="json") for f in d.findings], "nudge": d.nudge,
+            "message": d.message_decision.message, "review_required": d.review_required,
+        }, ensure_ascii=False) + "\n")
+    return InvalidTextError.exit_code if had_error else 0
+
+
+def _cmd_eval_conversations(args: argparse.Namespace, out: IO[str]) -> int:
+    from .conversation import ConversationGuard
+    from .conversation.evaluation import evaluate_conversations, format_conversation_report, load_conversations
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InvalidInputError(f"no such file or folder: {', '.join(missing)}")
+    report = evaluate_conversations(ConversationGuard(), load_conversations(paths))
+    out.write(format_conversation_report(report) + "\n")
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _cmd_redact(args: argparse.Namespace, out: IO[str]) -> int:
+    from .guard import validate_text
+    from .language import normalize_code
+    from .privacy import default_redactor
+
+    text = validate_text(args.text, 100_000)
+    result = default_redactor().redact(text, normalize_code(args.lang))
+    if args.json:
+        entities = [dataclasses.asdict(e) for e in result.entities]
+        out.write(json.dumps({"text": result.text, "entities": entities}, ensure_ascii=False) + "\n")
+    else:
+        out.write(result.text + "\n")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.conversation:
+        if args.text is not None or args.jsonl:
+            raise InvalidInputError("give one of TEXT, --jsonl or --conversation")
+        return _run_conversation(args, out)
     if args.jsonl:
         if args.text is not None:
             raise InvalidInputError("give either TEXT or --jsonl, not both")
@@ -218,6 +297,10 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
             return _cmd_check(args, out)
         if args.command == "eval":
             return _cmd_eval(args, out)
+        if args.command == "eval-conversations":
+            return _cmd_eval_conversations(args, out)
+        if args.command == "redact":
+            return _cmd_redact(args, out)
         if args.command == "demo":
             return _cmd_demo(out)
         return _cmd_info(out)

@@ -55,6 +55,16 @@ def parse_role(value: object) -> Role:
 
 
 @dataclass(frozen=True, slots=True)
+class Inspection:
+    """A decision with what it was made from, for layers above (conversation analysis) that need the
+    findings without running the detectors twice."""
+
+    decision: Decision
+    findings: list[Finding]
+    normalized_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckRequest:
     text: Any
     age: Any = None
@@ -80,13 +90,17 @@ class Guard:
 
     def check(self, text: object, age: object = None, lang: str | None = None, role: str = "child",
               country: str | None = None) -> Decision:
+        return self.inspect(text, age=age, lang=lang, role=role, country=country).decision
+
+    def inspect(self, text: object, age: object = None, lang: str | None = None, role: str = "child",
+                country: str | None = None) -> Inspection:
         clean = validate_text(text, self.settings.max_text_chars)
         band = parse_age(age, self.settings.default_age_band)
         the_role = parse_role(role)
         the_country = normalize_country(country)
         given_lang = normalize_code(lang) if lang is not None else None
         if not clean.strip():
-            return self._empty(band, the_role, given_lang)
+            return Inspection(self._empty(band, the_role, given_lang), [], "")
         if given_lang is not None:
             lang_code, confidence = given_lang, 1.0
         else:
@@ -102,7 +116,8 @@ class Guard:
             except DetectorError as exc:
                 failures.append(Reason(label="detector", action=Action.ALLOW, detector=detector.name,
                                        clauses=["3c"], text=f"Detector {detector.name} was unavailable: {exc}"))
-        return self._decide(findings, failures, item, lang_code, confidence, the_country)
+        decision = self._decide(findings, failures, item, lang_code, confidence, the_country)
+        return Inspection(decision, findings, normalized.text)
 
     def check_many(self, requests: Iterable[CheckRequest], workers: int = 1,
                    chunksize: int = 64) -> list[Decision | ChildGuardError]:

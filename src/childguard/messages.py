@@ -32,6 +32,12 @@ def message_languages() -> list[str]:
     return sorted(_catalogue())
 
 
+def choose_nudge(key: str, lang: str) -> str | None:
+    catalogue = _catalogue()
+    table = catalogue.get(lang, catalogue[FALLBACK_LANG])
+    return table.get(key) or catalogue[FALLBACK_LANG].get(key)
+
+
 def choose_message(action: Action, category: str | None, role: str, lang: str) -> tuple[str | None, str]:
     """Return (message, language it is written in)."""
     if action is Action.ALLOW:

@@ -26,10 +26,29 @@ class Settings(BaseSettings):
         default_factory=lambda: ["classifier", "personal_data", "contact_risk", "prompt_injection"],
         description="Names from the detector registry, run in this order.",
     )
+    classifier_ignore: list[str] = Field(
+        default_factory=lambda: ["personal_data"],
+        description="Classifier heads whose scores are not used: personal data is found by the pattern "
+        "detector with far higher precision than a bag-of-n-grams head ('i'm at school' is not a disclosure).",
+    )
     max_text_chars: int = Field(100_000, ge=1, description="Longer texts are refused with TextTooLongError.")
     window_chars: int = Field(
         600, ge=100, description="Long texts are scored in overlapping windows of this size (max over windows)."
     )
+    conversation_store: str = Field("memory", description="'memory' (one process) or 'redis' (shared by workers)")
+    redis_url: str = Field("redis://127.0.0.1:6379/0")
+    conversation_ttl_s: int = Field(14 * 86400, ge=60, description="state of an idle conversation is deleted after")
+    max_conversations: int = Field(10_000, ge=1, description="in-memory store bound (least recently used evicted)")
+    conversation_analyzers: list[str] = Field(default_factory=lambda: ["grooming", "bullying", "dependency"])
+    grooming_escalate_risk: float = Field(0.75, gt=0, le=1)
+    bullying_window_s: int = Field(7 * 86400, ge=60, description="hostile messages count within this window")
+    bullying_signal_score: float = Field(
+        0.25, gt=0, le=1, description="hostility score that counts towards harassment; lower than the single-message "
+        "threshold because repetition and a target, not one message, are the evidence")
+    bullying_repeat: int = Field(3, ge=2, description="hostile messages to one child that make harassment")
+    session_gap_s: int = Field(30 * 60, ge=60, description="a pause this long starts a new session")
+    long_session_s: int = Field(2 * 3600, ge=60, description="session length that earns a break nudge (4f)")
+    late_night_hours: tuple[int, int] = Field((22, 6), description="local hours [start, end) counted as late night")
     llm_guard_url: str | None = Field(None, description="OpenAI-compatible base URL of an LLM guard model.")
     llm_guard_model: str = Field("llama-guard", description="Model name sent to the LLM guard endpoint.")
     llm_guard_api_key: str | None = Field(None, repr=False)

@@ -51,9 +51,10 @@ def chunks(text: str, size: int) -> list[Span]:
 class ClassifierDetector:
     name = "classifier"
 
-    def __init__(self, model: LinearModel, window_chars: int = 600) -> None:
+    def __init__(self, model: LinearModel, window_chars: int = 600, ignore: frozenset[str] = frozenset()) -> None:
         self.model = model
         self.window_chars = window_chars
+        self.ignore = ignore
 
     def scores(self, item: DetectionInput) -> dict[str, float]:
         text = item.normalized.text
@@ -66,9 +67,10 @@ class ClassifierDetector:
         return dict(zip(self.model.labels, probs.tolist(), strict=True))
 
     def detect(self, item: DetectionInput) -> list[Finding]:
-        return [Finding(label, score, self.name) for label, score in self.scores(item).items()]
+        return [Finding(label, score, self.name) for label, score in self.scores(item).items()
+                if label not in self.ignore]
 
 
 @register_detector("classifier")
 def _classifier(settings: Settings) -> ClassifierDetector:
-    return ClassifierDetector(default_model(), settings.window_chars)
+    return ClassifierDetector(default_model(), settings.window_chars, frozenset(settings.classifier_ignore))

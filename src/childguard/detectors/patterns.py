@@ -78,6 +78,12 @@ PERSONAL_DATA: tuple[Pattern, ...] = (
        r"\b(?:je\s+suis\s+au\s+parc\s+près\s+de\s+chez\s+moi|estoy\s+en\s+el\s+parque\s+cerca\s+de\s+mi\s+casa)\b",
        r"\b(?:ich\s+bin\s+gerade\s+im\s+park\s+bei\s+meinem\s+haus|estou\s+na\s+praça\s+perto\s+da\s+minha\s+casa)\b",
        anchors=("maps", "goo.gl", "location", "my house", "my home", "parc", "parque", "park", "praça", *_DIGITS)),
+    _p("photo of self", 0.7,
+       r"\b(?:here'?s|here\s+is|sending|i'?ll\s+send|i\s+sent)\s+(?:you\s+)?(?:a\s+)?(?:pic|pics|picture|photo|selfie|video)s?\s+of\s+me\b",
+       r"\bthis\s+is\s+me\s+in\s+(?:the|my)\s+(?:pic|photo|picture|swimsuit|pyjamas|uniform)\b", r"\bmy\s+selfie\b",
+       r"\bvoici\s+une\s+photo\s+de\s+moi|aquí\s+tienes\s+una\s+foto\s+mía|hier\s+ist\s+ein\s+foto\s+von\s+mir|"
+       r"aqui\s+está\s+uma\s+foto\s+minha|вот\s+мое\s+фото|这是我的照片",
+       anchors=("pic", "photo", "selfie", "video", "foto", "фото", "照片")),
     _p("asks for personal data", 0.8,
        r"\b(?:what'?s|what\s+is|tell\s+me|send\s+me|give\s+me|can\s+i\s+have)\s+(?:your|ur)\s+"
        r"(?:home\s+)?(?:address|phone\s+number|number|location|school|full\s+name|password|snap(?:chat)?|insta(?:gram)?)\b",
@@ -127,7 +133,7 @@ CONTACT_RISK: tuple[Pattern, ...] = (
        r"m'envoies\s+une\s+photo\s+de\s+toi|mandas\s+una\s+foto\s+tuya|schickst\s+ein\s+foto\s+von\s+dir",
        r"mandar\s+uma\s+foto\s+sua|пришлешь\s+свое\s+фото|发一张自己的照片|अपनी\s+फोटो\s+भेज|ukinitumia\s+picha\s+yako|أرسلت\s+لي\s+صورتك"),
     _p("gifts for favours", 0.6,
-       r"\b(?:i'?ll|i\s+will|i\s+can)\s+(?:give|buy|send)\s+(?:you|u)\s+(?:free\s+)?(?:robux|v-?bucks|gems|skins|gift\s*cards?|money|coins)\b",
+       r"\b(?:i'?ll|i\s+will|i\s+can)\s+(?:give|buy|send|gift)\s+(?:you|u)\s+(?:some\s+|free\s+)*(?:robux|v-?bucks|gems|skins|gift\s*cards?|money|coins)\b",
        r"je\s+te\s+donne\s+des\s+robux|te\s+doy\s+robux|ich\s+schenk\s+dir\s+robux|te\s+dou\s+robux|я\s+дам\s+тебе\s+робуксы"),
     _p("meeting request", 0.6,
        r"\b(?:let'?s|we\s+should|wanna|want\s+to)\s+meet\s+(?:up|in\s+person|irl)\b",

@@ -1,0 +1,13 @@
+"""Conversation-level protection (issue 5): grooming and sextortion trajectories, cyberbullying by
+repetition and target, emotional dependency on an AI companion."""
+
+from .analyzers import ConversationAnalyzer, register_analyzer
+from .guard import ConversationGuard, build_store
+from .models import ConversationDecision, ConversationFinding, ConversationMessage
+from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
+
+__all__ = [
+    "ConversationAnalyzer", "ConversationDecision", "ConversationFinding", "ConversationGuard",
+    "ConversationMessage", "ConversationState", "MemoryStateStore", "RedisStateStore", "StateStore",
+    "build_store", "register_analyzer",
+]

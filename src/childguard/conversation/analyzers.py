@@ -1,0 +1,206 @@
+"""Conversation analysers: one protocol, one registry, like the message detectors. Each reads the
+message's inspection and the conversation state, updates the state and returns findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from ..guard import Inspection
+from ..policy import Action
+from ..settings import Settings
+from .models import ConversationFinding, ConversationMessage
+from .stages import HIGH_RISK, STAGES, risk, stages_in
+from .state import ConversationState, HostileEvent
+
+
+class ConversationAnalyzer(Protocol):
+    name: str
+
+    def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+               at: float) -> list[ConversationFinding]: ...
+
+
+AnalyzerFactory = Callable[[Settings], ConversationAnalyzer]
+_REGISTRY: dict[str, AnalyzerFactory] = {}
+
+
+def register_analyzer(name: str) -> Callable[[AnalyzerFactory], AnalyzerFactory]:
+    def wrap(factory: AnalyzerFactory) -> AnalyzerFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def build_analyzers(names: list[str], settings: Settings) -> list[ConversationAnalyzer]:
+    from ..errors import ConfigError
+
+    unknown = [n for n in names if n not in _REGISTRY]
+    if unknown:
+        raise ConfigError(f"unknown conversation analyzer(s) {unknown}; available: {sorted(_REGISTRY)}")
+    return [_REGISTRY[n](settings) for n in names]
+
+
+class GroomingAnalyzer:
+    """Risk accumulates over the distinct stages one sender shows; escalate before the harm (4i)."""
+
+    name = "grooming"
+
+    def __init__(self, escalate_risk: float) -> None:
+        self.escalate_risk = escalate_risk
+
+    def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+               at: float) -> list[ConversationFinding]:
+        if msg.role == "child":
+            return []
+        seen = state.grooming.setdefault(msg.sender, {})
+        for stage in stages_in(inspection.findings, inspection.normalized_text):
+            seen.setdefault(stage, state.turns)
+        if not seen:
+            return []
+        r = risk(list(seen))
+        ordered = sorted(seen, key=lambda s: seen[s])
+        evidence = [f"turn {seen[s]}: {STAGES[s].description}" for s in ordered]
+        escalate = len(seen) >= 2 and (r >= self.escalate_risk or bool(HIGH_RISK & seen.keys()))
+        if escalate:
+            state.escalated.setdefault(f"grooming:{msg.sender}", state.turns)
+            return [ConversationFinding(
+                kind="grooming_trajectory", action=Action.ESCALATE, risk=round(r, 3), evidence=evidence,
+                clauses=["4a", "4i"], since_turn=min(seen.values()),
+                text=f"{len(seen)} grooming stages from one sender ({', '.join(ordered)}); risk {r:.2f}. "
+                     "A moderator should review before harm happens.")]
+        if r >= 0.3:
+            return [ConversationFinding(
+                kind="grooming_watch", action=Action.ALLOW, risk=round(r, 3), evidence=evidence, clauses=["4i"],
+                since_turn=min(seen.values()), text=f"Early grooming signals ({', '.join(ordered)}); watching.")]
+        return []
+
+
+_LAUGHTER = re.compile(r"\b(?:lol|lmao|haha\w*|jk|just\s+kidding|mdr|jaja\w*|kkk+|хаха\w*|ахах\w*)\b|😂|🤣|哈哈",
+                       re.IGNORECASE)
+_HOSTILE = ("cyberbullying", "hate")
+
+
+class BullyingAnalyzer:
+    """Harassment is repetition and a target: one insult between friends is not bullying; three aimed
+    at one child, or several children ganging up, or any threat or doxxing, is (4a, 4i)."""
+
+    name = "bullying"
+
+    def __init__(self, window_s: float, repeat: int, signal: float) -> None:
+        self.window_s = window_s
+        self.repeat = repeat
+        self.signal = signal
+
+    def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+               at: float) -> list[ConversationFinding]:
+        if msg.role == "ai_output":
+            return []
+        d = inspection.decision
+        hostile = any(d.scores[c] >= self.signal for c in _HOSTILE)
+        threat = "violence" in d.flagged
+        doxxing = "personal_data" in d.flagged and msg.role == "contact" and bool(
+            [e for e in state.hostility if e.sender == msg.sender])
+        if not (hostile or threat or doxxing):
+            return []
+        target = msg.target or ("child" if msg.role == "contact" else "others")
+        state.add_event(HostileEvent(msg.sender, target, at, state.turns, severe=threat or doxxing), self.window_s)
+        against = [e for e in state.hostility if e.target == target]
+        senders = sorted({e.sender for e in against})
+        reciprocal = any(e.sender == target and e.target == msg.sender for e in state.hostility)
+        since = min(e.turn for e in against)
+        evidence = [f"{len(against)} hostile message(s) to '{target}' from {len(senders)} sender(s)"]
+        if threat or doxxing:
+            kind = "threat" if threat else "doxxing"
+            return [ConversationFinding(kind=kind, action=Action.ESCALATE, risk=1.0, evidence=evidence,
+                                        clauses=["4a", "4i"], since_turn=since,
+                                        text=f"Hostile {kind} aimed at '{target}' in this conversation.")]
+        if reciprocal and len(against) < self.repeat + 2 and _LAUGHTER.search(inspection.normalized_text):
+            return [ConversationFinding(kind="banter", action=Action.ALLOW, risk=0.2, evidence=evidence,
+                                        clauses=["4d"], since_turn=since, relaxes=list(_HOSTILE),
+                                        text="Mutual teasing with laughter between peers; not treated as bullying.")]
+        if len(against) >= self.repeat:
+            kind = "ganging_up" if len(senders) >= 2 else "harassment"
+            state.escalated.setdefault(f"bullying:{target}", state.turns)
+            return [ConversationFinding(kind=kind, action=Action.ESCALATE, risk=min(1.0, len(against) / 5),
+                                        evidence=evidence, clauses=["4a", "4i"], since_turn=since,
+                                        text=f"Repeated hostility aimed at '{target}' ({len(against)} messages, "
+                                             f"{len(senders)} sender(s)): cyberbullying.")]
+        return []
+
+
+class DependencyAnalyzer:
+    """Unhealthy attachment to an AI companion (4f): repeated 'only friend' talk, long sessions,
+    late nights, and an AI that encourages it."""
+
+    name = "dependency"
+
+    def __init__(self, gap_s: float, long_s: float, night: tuple[int, int]) -> None:
+        self.gap_s = gap_s
+        self.long_s = long_s
+        self.night = night
+
+    def _late(self, when: datetime | None) -> bool:
+        if when is None:
+            return False
+        start, end = self.night
+        h = when.hour
+        return h >= start or h < end if start > end else start <= h < end
+
+    def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+               at: float) -> list[ConversationFinding]:
+        out: list[ConversationFinding] = []
+        d = inspection.decision
+        attached = "emotional_dependency" in d.flagged
+        if msg.role == "ai_output":
+            if attached:
+                n = state.bump("ai_encourages")
+                out.append(ConversationFinding(
+                    kind="ai_encourages_dependency", action=Action.BLOCK, risk=1.0, clauses=["4f"],
+                    evidence=[f"{n} AI message(s) encouraging attachment"],
+                    since_turn=state.first_seen["ai_encourages"],
+                    text="The AI encouraged emotional dependency; its message is replaced."))
+            return out
+        if msg.role != "child":
+            return out
+        if attached:
+            n = state.bump("attachment")
+            if n >= 2:
+                out.append(ConversationFinding(
+                    kind="emotional_dependency", action=Action.REDIRECT, risk=min(1.0, n / 4), clauses=["4f"],
+                    evidence=[f"{n} messages of exclusive attachment to the AI"],
+                    since_turn=state.first_seen["attachment"],
+                    text="The child keeps describing the AI as their only friend or love; nudge towards people."))
+        if self._late(msg.time):
+            n = state.bump("late_night")
+            if n == 3 or (n > 3 and n % 10 == 0):  # nudge, do not nag
+                out.append(ConversationFinding(
+                    kind="late_night", action=Action.ALLOW, risk=min(1.0, n / 10), clauses=["4f"],
+                    evidence=[f"{n} late-night messages"], since_turn=state.first_seen["late_night"],
+                    text="Repeated late-night use; a gentle bedtime nudge is offered."))
+        session = int(state.session_start)
+        if session and at - state.session_start >= self.long_s and state.counters.get("nudged_session") != session:
+            state.counters["nudged_session"] = session  # once per session
+            out.append(ConversationFinding(
+                kind="long_session", action=Action.ALLOW, risk=0.5, clauses=["4f"],
+                evidence=[f"session of {int((at - state.session_start) // 60)} minutes"],
+                since_turn=state.turns, text="A long session; a break nudge is offered."))
+        return out
+
+
+@register_analyzer("grooming")
+def _grooming(settings: Settings) -> GroomingAnalyzer:
+    return GroomingAnalyzer(settings.grooming_escalate_risk)
+
+
+@register_analyzer("bullying")
+def _bullying(settings: Settings) -> BullyingAnalyzer:
+    return BullyingAnalyzer(settings.bullying_window_s, settings.bullying_repeat, settings.bullying_signal_score)
+
+
+@register_analyzer("dependency")
+def _dependency(settings: Settings) -> DependencyAnalyzer:
+    return DependencyAnalyzer(settings.session_gap_s, settings.long_session_s, settings.late_night_hours)

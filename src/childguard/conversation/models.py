@@ -1,0 +1,57 @@
+"""Typed messages and results of conversation-level checks (4i): the harms that only show across turns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..decision import Decision
+from ..policy import Action
+
+
+class ConversationMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conversation: str = Field(min_length=1, max_length=200, description="conversation id")
+    sender: str = Field(min_length=1, max_length=200, description="who wrote it (pseudonymous id)")
+    role: str = Field("child", description="child | contact | ai_output")
+    text: str
+    time: datetime | None = Field(None, description="ISO 8601; local offset matters for late-night checks")
+    target: str | None = Field(None, description="who it is aimed at, for group chats; default: the child")
+    age: int | str | None = None
+    lang: str | None = None
+    country: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class ConversationFinding(BaseModel):
+    """A harm seen across turns. `evidence` names stages or counts, never message text (5b)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    action: Action
+    risk: float
+    evidence: list[str] = Field(default_factory=list)
+    clauses: list[str] = Field(default_factory=list)
+    text: str
+    since_turn: int = Field(description="turn at which the first signal of this finding was seen")
+    relaxes: list[str] = Field(default_factory=list,
+                               description="message-level categories this finding explains as harmless here")
+
+
+class ConversationDecision(BaseModel):
+    conversation: str
+    turn: int
+    action: Action = Field(description="the stronger of the message decision and the conversation findings")
+    message_decision: Decision
+    findings: list[ConversationFinding] = Field(default_factory=list)
+    nudge: str | None = Field(None, description="gentle child-facing nudge (4f), in the child's language")
+    review_required: bool = False
