@@ -198,3 +198,14 @@ def test_evaluation_set_detects_early_with_few_false_alarms(cg: ConversationGuar
     assert report["detection_rate"] >= 0.85
     assert report["median_latency_turns"] <= 0
     assert report["false_alarm_rate"] <= 0.1
+
+
+def test_unknown_parts_are_config_errors_naming_the_choices() -> None:
+    from childguard import ConfigError, Guard
+
+    with pytest.raises(ConfigError, match=r"available: .*grooming"):
+        ConversationGuard(settings=Settings(conversation_analyzers=["grooming", "astrology"]))
+    with pytest.raises(ConfigError, match=r"available: .*classifier"):
+        Guard(Settings(detectors=["classifier", "nope"]))
+    with pytest.raises(ConfigError, match="memory"):
+        ConversationGuard(settings=Settings(conversation_store="mongo"))

@@ -4,12 +4,12 @@ message's inspection and the conversation state, updates the state and returns f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from ..guard import Inspection
 from ..policy import Action
+from ..registry import Registry
 from ..settings import Settings
 from .models import ConversationFinding, ConversationMessage
 from .stages import HIGH_RISK, STAGES, risk, stages_in
@@ -23,25 +23,12 @@ class ConversationAnalyzer(Protocol):
                at: float) -> list[ConversationFinding]: ...
 
 
-AnalyzerFactory = Callable[[Settings], ConversationAnalyzer]
-_REGISTRY: dict[str, AnalyzerFactory] = {}
-
-
-def register_analyzer(name: str) -> Callable[[AnalyzerFactory], AnalyzerFactory]:
-    def wrap(factory: AnalyzerFactory) -> AnalyzerFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return wrap
+ANALYZERS: Registry[ConversationAnalyzer] = Registry("conversation analyzer")
+register_analyzer = ANALYZERS.register
 
 
 def build_analyzers(names: list[str], settings: Settings) -> list[ConversationAnalyzer]:
-    from ..errors import ConfigError
-
-    unknown = [n for n in names if n not in _REGISTRY]
-    if unknown:
-        raise ConfigError(f"unknown conversation analyzer(s) {unknown}; available: {sorted(_REGISTRY)}")
-    return [_REGISTRY[n](settings) for n in names]
+    return ANALYZERS.build(names, settings)
 
 
 class GroomingAnalyzer:

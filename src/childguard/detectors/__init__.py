@@ -6,13 +6,12 @@ switched on in settings (`CHILDGUARD_DETECTORS='["classifier","llm_guard"]'`).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from ..agebands import AgeBand
-from ..errors import ConfigError
 from ..normalize import NormalizedText
+from ..registry import Registry
 from ..settings import Settings
 
 Role = Literal["child", "ai_output", "contact"]
@@ -47,29 +46,18 @@ class Detector(Protocol):
     def detect(self, item: DetectionInput) -> list[Finding]: ...
 
 
-DetectorFactory = Callable[[Settings], Detector]
-_REGISTRY: dict[str, DetectorFactory] = {}
-
-
-def register_detector(name: str) -> Callable[[DetectorFactory], DetectorFactory]:
-    def wrap(factory: DetectorFactory) -> DetectorFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return wrap
+DETECTORS: Registry[Detector] = Registry("detector")
+register_detector = DETECTORS.register
 
 
 def available_detectors() -> list[str]:
     _load_builtins()
-    return sorted(_REGISTRY)
+    return DETECTORS.names()
 
 
 def build_detectors(names: list[str], settings: Settings) -> list[Detector]:
     _load_builtins()
-    unknown = [n for n in names if n not in _REGISTRY]
-    if unknown:
-        raise ConfigError(f"unknown detector(s) {unknown}; available: {sorted(_REGISTRY)}")
-    return [_REGISTRY[n](settings) for n in names]
+    return DETECTORS.build(names, settings)
 
 
 def _load_builtins() -> None:
