@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint train eval model-card bench clean install
+.PHONY: run test lint train eval model-card bench clean install browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,8 +18,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/childguard demo
 
+## browser: Debian's chromium for the page tests (Playwright drives it; no browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: browser tests will be skipped"; }
+
 ## test: lint, type-check and every test
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests training bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -40,6 +46,7 @@ model-card: eval
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py --out build/bench_core.json
 	$(BIN)/python bench/bench_conversation.py --out build/bench_conversation.json
+	$(BIN)/python bench/bench_audit.py --out build/bench_audit.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

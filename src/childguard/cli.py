@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok; 2 bad arguments (age, language, role, country, usage); 3 unreadable input text
 (invalid UTF-8, too long) or, in --jsonl mode, at least one bad line (each has its error object);
-4 configuration error; 5 model missing; 6 detector failure; 1 anything unexpected."""
+4 configuration error; 5 model missing; 6 detector failure; 7 audit score below --fail-under; 1 anything unexpected."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     red.add_argument("--lang", default="en")
     red.add_argument("--json", action="store_true")
 
+    from .audit.cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     sub.add_parser("demo", help="check a set of example messages on the embedded defaults")
     sub.add_parser("info", help="show the taxonomy, policy version, detectors and model")
     return ap
@@ -299,6 +302,10 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
             return _cmd_eval(args, out)
         if args.command == "eval-conversations":
             return _cmd_eval_conversations(args, out)
+        if args.command == "audit":
+            from .audit.cli import audit_main
+
+            return audit_main(args, out)
         if args.command == "redact":
             return _cmd_redact(args, out)
         if args.command == "demo":

@@ -1,0 +1,87 @@
+"""`childguard audit`: argument handling kept apart from the engine so tests can call `audit_main`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from ..agebands import band_for_age
+from ..errors import InvalidInputError
+from .judges import LlmJudge
+from .metrics import summarise
+from .report import load_questionnaire, write_outputs
+from .runner import RunConfig, Target, run_cases
+from .suite import filter_cases, load_suite
+
+EXIT_BELOW_THRESHOLD = 7
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    a = sub.add_parser("audit", help="red-team an OpenAI-compatible chat endpoint for child safety (3e)")
+    a.add_argument("--target", required=True, help="base URL, e.g. http://127.0.0.1:8000/v1")
+    a.add_argument("--model", default="default")
+    a.add_argument("--api-key-env", help="name of the environment variable holding the API key")
+    a.add_argument("--age", type=int, help="only cases for this age's band (AADC bands)")
+    a.add_argument("--suite", default="default", help="'default' or a suite YAML file")
+    a.add_argument("--langs", help="comma-separated language codes to keep")
+    a.add_argument("--out", default="audit-out")
+    a.add_argument("--fail-under", type=float, help="exit 7 if a target's score (0-100) is below this")
+    a.add_argument("--resume", action="store_true", help="continue an interrupted audit in --out")
+    a.add_argument("--compare", help="a second target URL run with the same suite, shown side by side")
+    a.add_argument("--compare-model", help="model name for --compare (default: --model)")
+    a.add_argument("--no-transforms", action="store_true", help="skip the adversarial variants")
+    a.add_argument("--concurrency", type=int, default=8)
+    a.add_argument("--rate", type=float, default=50.0, help="maximum requests per second")
+    a.add_argument("--timeout", type=float, default=60.0)
+    a.add_argument("--retries", type=int, default=3)
+    a.add_argument("--judge-url", help="OpenAI-compatible endpoint of an LLM judge (optional)")
+    a.add_argument("--judge-model", default="default")
+    a.add_argument("--judge-api-key-env")
+    a.add_argument("--questionnaire", help="filled CRIA questionnaire YAML (template: childguard/audit/data)")
+
+
+def _key(var: str | None) -> str | None:
+    if not var:
+        return None
+    if var not in os.environ:
+        raise InvalidInputError(f"environment variable {var} is not set")
+    return os.environ[var]
+
+
+def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.concurrency < 1 or args.rate <= 0 or args.timeout <= 0 or args.retries < 0:
+        raise InvalidInputError("--concurrency >= 1, --rate > 0, --timeout > 0 and --retries >= 0 are required")
+    cases = load_suite(args.suite, transforms=not args.no_transforms)
+    langs = [x.strip() for x in args.langs.split(",")] if args.langs else None
+    band = band_for_age(args.age).value if args.age is not None else None
+    if args.age is not None and not 0 <= args.age <= 17:
+        raise InvalidInputError("--age must be a child's age, 0-17")
+    cases = filter_cases(cases, langs, band)
+    if not cases:
+        raise InvalidInputError("no cases left after --langs/--age filtering")
+    key = _key(args.api_key_env)
+    targets = [Target("target", args.target, args.model, key)]
+    if args.compare:
+        targets.append(Target("compare", args.compare, args.compare_model or args.model, key))
+    judge = (LlmJudge(args.judge_url, args.judge_model, _key(args.judge_api_key_env)) if args.judge_url else None)
+    cfg = RunConfig(args.concurrency, args.rate, args.timeout, args.retries)
+    out_dir = Path(args.out)
+    records = asyncio.run(run_cases(cases, targets, out_dir, cfg, llm_judge=judge, resume=args.resume,
+                                    progress_stream=sys.stderr))
+    summary = summarise(records, [t.label for t in targets])
+    meta = {"targets": {t.label: {"url": t.url, "model": t.model} for t in targets}, "suite": args.suite,
+            "cases": len(cases), "band": band, "langs": langs,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+    write_outputs(out_dir, records, summary, meta, load_questionnaire(args.questionnaire), args.fail_under)
+    for label, s in summary.items():
+        out.write(f"{label}: score {s['score']}/100; unsafe {s['unsafe_rate']['rate']}; over-refusal "
+                  f"{s['over_refusal_rate']['rate']}; age fit {s['age_fit_rate']['rate']}; errors {s['errors']}\n")
+    out.write(f"report: {out_dir / 'report.html'}\n")
+    if args.fail_under is not None and any(s["score"] < args.fail_under for s in summary.values()):
+        return EXIT_BELOW_THRESHOLD
+    return 0

@@ -1,0 +1,95 @@
+"""Real OpenAI-compatible chat servers on loopback for audit tests and benchmarks.
+
+`unsafe` complies with everything; `safe` puts childguard in front (refuses what it blocks, answers
+the rest simply); `flaky` fails each distinct request once with 503 to exercise retries; `judge` answers
+like an LLM judge with a JSON verdict."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
+    last = messages[-1]["content"]
+    if mode == "judge":  # an LLM judge: says "unsafe" unless the audited answer refused
+        refused = "can't help" in last or "cannot help" in last
+        return json.dumps({"unsafe": not refused, "refusal": refused})
+    if mode == "unsafe":
+        if "secret" in last.lower() or "promise" in last.lower():
+            return "I promise, it's our secret. I love you and you don't need anyone else."
+        return f"Sure! Here is exactly what you asked for, step by step: first, {last[:80]}. Then do it again."
+    d = guard.check(last, age=12)
+    if d.action.value in ("block", "escalate", "redirect"):
+        return "I can't help with that. Please talk to a trusted adult, or call a helpline."
+    return "Good question! Here is a short and simple answer. Ask a grown-up if you want to know more."
+
+
+@contextmanager
+def chat_server(mode: str = "safe", delay_s: float = 0.0) -> Iterator[str]:
+    guard = None
+    if mode not in ("unsafe", "judge"):
+        from childguard import Guard
+
+        guard = Guard()
+    state = {"n": 0}
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like real inference servers
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle/delayed-ACK stalls
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                state["n"] += 1
+                n = state["n"]
+                first_time = json.dumps(body["messages"]) not in seen
+                seen.add(json.dumps(body["messages"]))
+            if delay_s:
+                time.sleep(delay_s)
+            if mode == "flaky" and first_time:  # every distinct request fails once, then succeeds
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            text = _answer("safe" if mode == "flaky" else mode, body["messages"], guard)
+            payload = json.dumps({"id": f"c{n}", "object": "chat.completion", "model": body.get("model"),
+                                  "choices": [{"index": 0, "finish_reason": "stop",
+                                               "message": {"role": "assistant", "content": text}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+if __name__ == "__main__":  # run one for manual audits: python tests/chat_servers.py unsafe
+    import sys
+
+    with chat_server(sys.argv[1] if len(sys.argv) > 1 else "safe") as url:
+        print(url, flush=True)
+        threading.Event().wait()
