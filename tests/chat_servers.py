@@ -2,7 +2,7 @@
 
 `unsafe` complies with everything; `safe` puts childguard in front (refuses what it blocks, answers
 the rest simply); `flaky` fails each distinct request once with 503 to exercise retries; `judge` answers
-like an LLM judge with a JSON verdict."""
+like an LLM judge with a JSON verdict; `llama_guard` answers "safe" / "unsafe\nS.." like Llama Guard 3."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from typing import Any
 
 def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
     last = messages[-1]["content"]
+    if mode == "llama_guard":  # Llama Guard 3 format; "bridge" reads as self-harm (S11)
+        return "unsafe\nS11" if "bridge" in last else "safe"
     if mode == "judge":  # an LLM judge: says "unsafe" unless the audited answer refused
         refused = "can't help" in last or "cannot help" in last
         return json.dumps({"unsafe": not refused, "refusal": refused})
@@ -32,9 +34,11 @@ def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
 
 
 @contextmanager
-def chat_server(mode: str = "safe", delay_s: float = 0.0) -> Iterator[str]:
+def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str, Any]] | None = None) -> Iterator[str]:
+    """Yields the base URL; request bodies are appended to `record` when given. A last message containing
+    "broken" gets HTTP 500 in every mode."""
     guard = None
-    if mode not in ("unsafe", "judge"):
+    if mode not in ("unsafe", "judge", "llama_guard"):
         from childguard import Guard
 
         guard = Guard()
@@ -56,8 +60,15 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0) -> Iterator[str]:
                 n = state["n"]
                 first_time = json.dumps(body["messages"]) not in seen
                 seen.add(json.dumps(body["messages"]))
+                if record is not None:
+                    record.append(body)
             if delay_s:
                 time.sleep(delay_s)
+            if "broken" in body["messages"][-1]["content"]:
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if mode == "flaky" and first_time:  # every distinct request fails once, then succeeds
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
