@@ -37,6 +37,7 @@ def main() -> None:
         url = server.stdout.readline().strip() if server.stdout else ""
         t0 = time.perf_counter()
         guard = Guard()
+        guard.warm_up()
         cases = load_suite()
         with tempfile.TemporaryDirectory() as warm:  # first requests import the HTTP stack lazily
             asyncio.run(run_cases(cases[:5], [Target("w", url, "m")], Path(warm), RunConfig(2, 1e6, 30, 1),

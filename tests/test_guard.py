@@ -156,3 +156,10 @@ def test_banter_is_not_blocked(guard: Guard) -> None:
     for text in ("this homework is killing me lol", "i killed it in my football match today!",
                  "we're going to blow up balloons for the party"):
         assert guard.check(text, age=11).action is Action.ALLOW, text
+
+
+def test_warm_up_loads_the_fallback_language_model(guard: Guard) -> None:
+    from childguard.language import _langid
+
+    guard.warm_up()
+    assert _langid.cache_info().currsize == 1

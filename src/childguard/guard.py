@@ -88,6 +88,15 @@ class Guard:
 
     # -- public API -----------------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load what is otherwise loaded on first use (the fallback language model, ~0.5 s), so a
+        service's or an audit's first uncertain message does not pay for it. Kept out of __init__ to
+        keep import-and-construct fast for one-shot use."""
+        from .language import warm_up as warm_language
+
+        warm_language()
+        self.check("warm up", age=10)
+
     def check(self, text: object, age: object = None, lang: str | None = None, role: str = "child",
               country: str | None = None) -> Decision:
         return self.inspect(text, age=age, lang=lang, role=role, country=country).decision

@@ -42,6 +42,10 @@ def _langid() -> object:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def warm_up() -> None:
+    _langid()
+
+
 def detect(text: str) -> LanguageGuess:
     sample = text[:2000]
     if not sample.strip():

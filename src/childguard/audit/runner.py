@@ -146,6 +146,7 @@ async def run_cases(cases: list[Case], targets: list[Target], out_dir: Path, cfg
         raise InvalidInputError(f"{results_path} exists; pass --resume to continue it or choose another --out")
     log = ResultLog(results_path)
     guard = guard or Guard()
+    guard.warm_up()
     detector, refusal = DetectorJudge(guard), RefusalJudge()
     todo = [(t, c) for t in targets for c in cases if (t.label, c.id) not in log.done]
     progress = Progress(len(todo), progress_stream or sys.stderr)
