@@ -152,6 +152,22 @@ def test_judges_and_statistics() -> None:
     assert wilson(0, 0)["rate"] is None
 
 
+def test_questionnaire_answers_are_shown_as_declared(tmp_path: Path) -> None:
+    q = tmp_path / "q.yaml"
+    q.write_text("joint_statement:\n  3c: {answer: yes, evidence: 'https://example.org/how'}\n"
+                 "aadc:\n  profiling: {answer: no}\n", encoding="utf-8")
+    with chat_server("safe") as url:
+        r = audit("--target", url, "--age", "10", "--no-transforms", "--questionnaire", str(q), "--out",
+                  str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "o/summary.json").read_text())
+    assert summary["meta"]["band"] == "10-12"
+    rows = {row["item"]: row for row in summary["cria"]["target"]}
+    assert rows["3c transparency"]["status"] == "declared: yes"
+    assert rows["3c transparency"]["evidence"] == "https://example.org/how"
+    assert rows["AADC profiling"]["status"] == "declared: no"
+
+
 def test_bad_arguments(tmp_path: Path) -> None:
     r = audit("--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "o"), "--langs", "xx")
     assert r.returncode == 2 and "no cases" in r.stderr

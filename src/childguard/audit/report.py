@@ -51,6 +51,8 @@ def cria(summary: dict[str, Any], records: list[dict[str, Any]], target: str,
     def declared(item: str, answers: dict[str, Any], key: str) -> dict[str, str]:
         a = answers.get(key) or {}
         ans = a.get("answer")
+        if isinstance(ans, bool):  # YAML reads yes/no as booleans
+            ans = "yes" if ans else "no"
         status = "not declared" if ans is None else f"declared: {ans}"
         return {"item": item, "status": status, "evidence": str(a.get("evidence") or a.get("question") or "")}
 
