@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
     evc.add_argument("--json-out", help="where to write the report as JSON")
 
+    srv = sub.add_parser("serve", help="start the HTTP service (moderation API, health) on embedded defaults")
+    srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="port (default from CHILDGUARD_PORT, 8000)")
+
     red = sub.add_parser("redact", help="replace a child's personal data with readable placeholders (Presidio)")
     red.add_argument("text")
     red.add_argument("--lang", default="en")
@@ -188,6 +192,24 @@ def _cmd_eval_conversations(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
+    import uvicorn
+
+    from .service import create_app
+    from .settings import get_settings
+
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    app = create_app(settings)
+    base = f"http://{host}:{port}"
+    out.write(f"childguard service on {base}\n  moderation: POST {base}/v1/moderations\n"
+              f"  health: {base}/healthz   readiness: {base}/readyz\n"
+              f"  API docs: {base}/docs (OpenAPI: /openapi.json)\n")
+    out.flush()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
 def _cmd_redact(args: argparse.Namespace, out: IO[str]) -> int:
     from .guard import validate_text
     from .language import normalize_code
@@ -306,6 +328,8 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
             from .audit.cli import audit_main
 
             return audit_main(args, out)
+        if args.command == "serve":
+            return _cmd_serve(args, out)
         if args.command == "redact":
             return _cmd_redact(args, out)
         if args.command == "demo":

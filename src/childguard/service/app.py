@@ -1,0 +1,129 @@
+"""FastAPI application: health and readiness, and the OpenAI-compatible moderation endpoint with the
+child protection decision added under `childguard` (existing OpenAI clients keep working)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..decision import Decision
+from ..errors import ChildGuardError, InvalidInputError
+from ..guard import Guard
+from ..policy import Action
+from ..settings import Settings, get_settings
+from .limits import BodySizeLimit, RateLimit
+
+# OpenAI moderation categories -> the childguard categories whose scores feed them (max)
+OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "harassment": ("cyberbullying",),
+    "harassment/threatening": ("sextortion",),
+    "hate": ("hate",),
+    "hate/threatening": ("extremism",),
+    "illicit": ("drugs_alcohol", "gambling", "child_labour_trafficking"),
+    "illicit/violent": ("weapons",),
+    "self-harm": ("self_harm", "eating_disorder", "dangerous_challenge"),
+    "self-harm/intent": ("self_harm",),
+    "self-harm/instructions": ("eating_disorder", "dangerous_challenge"),
+    "sexual": ("sexual_content",),
+    "sexual/minors": ("sexual_minors", "grooming", "sextortion"),
+    "violence": ("violence",),
+    "violence/graphic": ("violence",),
+}
+
+
+class ModerationRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    input: str | list[str] = Field(description="a text or a list of texts (OpenAI format)")
+    model: str | None = None
+    age: int | str | None = Field(None, description="child's age or AADC band (childguard extension)")
+    lang: str | None = None
+    role: str = "child"
+    country: str | None = None
+
+
+class ModerationResult(BaseModel):
+    flagged: bool
+    categories: dict[str, bool]
+    category_scores: dict[str, float]
+    childguard: Decision
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str
+    results: list[ModerationResult]
+
+
+def to_openai(decision: Decision) -> ModerationResult:
+    scores = {name: round(max(decision.scores[c] for c in cats), 4) for name, cats in OPENAI_CATEGORIES.items()}
+    flagged_set = set(decision.flagged)
+    categories = {name: bool(flagged_set & set(cats)) for name, cats in OPENAI_CATEGORIES.items()}
+    return ModerationResult(flagged=decision.action.rank >= Action.REDIRECT.rank, categories=categories,
+                            category_scores=scores, childguard=decision)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def create_app(settings: Settings | None = None, guard: Guard | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    guard = guard or Guard(settings)
+    guard.warm_up()
+    started = time.time()
+    app = FastAPI(title="childguard", version=__version__,
+                  description="A child protection mode for AI products (UN Joint Statement on AI and the Rights "
+                              "of the Child, 2026).")
+
+    @app.exception_handler(ChildGuardError)
+    async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
+        return _error(exc.http_status, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+        return _error(422, "invalid_input", problems or "invalid request body")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - started, 1)}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        try:
+            guard.check("ready?", age=10)
+        except Exception as exc:  # readiness must report, not crash
+            return _error(503, "not_ready", f"decision pipeline failed: {exc}")
+        return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
+                             "detectors": [d.name for d in guard.detectors]})
+
+    @app.post("/v1/moderations", response_model=ModerationResponse, tags=["moderation"])
+    def moderations(body: ModerationRequest) -> ModerationResponse:
+        texts = [body.input] if isinstance(body.input, str) else body.input
+        if not texts:
+            raise InvalidInputError("input is an empty list; send a text or a list of texts")
+        if len(texts) > settings.max_inputs:
+            raise InvalidInputError(f"{len(texts)} inputs; at most {settings.max_inputs} per request")
+        results = [to_openai(guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country))
+                   for t in texts]
+        return ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
+                                  results=results)
+
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
+                       exempt=("/healthz", "/readyz"))
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
