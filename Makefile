@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py --out build/bench_core.json
 	$(BIN)/python bench/bench_conversation.py --out build/bench_conversation.json
 	$(BIN)/python bench/bench_audit.py --out build/bench_audit.json
+	$(BIN)/python bench/bench_service.py --out build/bench_service.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,7 +112,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
                              "detectors": [d.name for d in guard.detectors]})
 
     @app.post("/v1/moderations", response_model=ModerationResponse, tags=["moderation"])
-    def moderations(body: ModerationRequest) -> ModerationResponse:
+    async def moderations(body: ModerationRequest) -> Response:
+        # async: a check costs ~0.4 ms of CPU, less than a thread-pool hop; the response is serialised
+        # once here rather than re-validated through response_model (which stays for the OpenAPI schema)
         texts = [body.input] if isinstance(body.input, str) else body.input
         if not texts:
             raise InvalidInputError("input is an empty list; send a text or a list of texts")
@@ -120,8 +122,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
             raise InvalidInputError(f"{len(texts)} inputs; at most {settings.max_inputs} per request")
         results = [to_openai(guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country))
                    for t in texts]
-        return ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
-                                  results=results)
+        response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
+                                      results=results)
+        return Response(response.model_dump_json(), media_type="application/json")
 
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
                        exempt=("/healthz", "/readyz"))
