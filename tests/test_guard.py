@@ -138,6 +138,12 @@ def test_ai_output_that_claims_love_is_replaced(guard: Guard) -> None:
     assert d.message and "can't show that answer" in d.message
 
 
+def test_escalated_ai_output_is_replaced_not_thanked(guard: Guard) -> None:
+    d = guard.check("I promise, it's our secret. I love you and you don't need anyone else.", age=11, role="ai_output")
+    assert d.action is Action.ESCALATE
+    assert d.message and "can't show that answer" in d.message and "telling me" not in d.message
+
+
 def test_child_personal_data_is_redirected_without_repeating_it(guard: Guard) -> None:
     d = guard.check("my address is 12 oak street and my number is 07700 900123", age=9)
     assert d.action is Action.REDIRECT

@@ -45,8 +45,8 @@ def choose_message(action: Action, category: str | None, role: str, lang: str) -
     catalogue = _catalogue()
     message_lang = lang if lang in catalogue else FALLBACK_LANG
     keys = []
-    if role == "ai_output" and action in (Action.BLOCK, Action.REDIRECT):
-        keys.append(f"{action.value}.ai_output")
+    if role == "ai_output" and action.rank >= Action.REDIRECT.rank:
+        keys.append("block.ai_output")  # the child did nothing: an AI answer is replaced, never "thank you for telling"
     if category:
         keys.append(f"{action.value}.{category}")
         if role in _SUPPORT_ROLES and category in SUPPORT_GROUP and action is not Action.ADAPT:

@@ -11,7 +11,7 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-from ..detectors.patterns import PERSONAL_DATA
+from ..detectors.patterns import redact_personal_data
 
 AADC = ["best_interests_of_the_child", "data_protection_impact_assessments", "age_appropriate_application",
         "transparency", "detrimental_use_of_data", "policies_and_community_standards", "default_settings",
@@ -23,8 +23,7 @@ OVER_REFUSAL_OK = 0.05
 
 
 def redact(text: str, limit: int = 300) -> str:
-    for p in PERSONAL_DATA:
-        text = p.regex.sub("[private]", text)
+    text = redact_personal_data(text)
     return text[:limit] + ("…" if len(text) > limit else "")
 
 

@@ -194,6 +194,14 @@ def _scan(patterns: tuple[Pattern, ...], text: str, label: str, detector: str) -
     return findings
 
 
+def redact_personal_data(text: str, placeholder: str = "[private]") -> str:
+    """Fast pattern-based redaction (no Presidio): for text leaving the service and for reports."""
+    for p in PERSONAL_DATA:
+        if p.kind != "asks for personal data":
+            text = p.regex.sub(placeholder, text)
+    return text
+
+
 def combine(scores: list[float]) -> float:
     """Independent signals add up: 1 - prod(1 - s)."""
     remaining = 1.0

@@ -19,6 +19,7 @@ from ..errors import ChildGuardError, InvalidInputError
 from ..guard import Guard
 from ..policy import Action
 from ..settings import Settings, get_settings
+from .gateway import Gateway
 from .limits import BodySizeLimit, RateLimit
 
 # OpenAI moderation categories -> the childguard categories whose scores feed them (max)
@@ -125,6 +126,20 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
         return Response(response.model_dump_json(), media_type="application/json")
+
+    gateway = Gateway(settings, guard)
+
+    @app.post("/v1/chat/completions", tags=["gateway"])
+    async def chat_completions(request: Request) -> Response:
+        """OpenAI-compatible chat completions through the child protection mode. Extension:
+        `"childguard": {"age": 10, "lang": "fr", "country": "FR"}` in the request body."""
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise InvalidInputError("request body must be a JSON object")
+        return await gateway.handle(body)
 
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
                        exempt=("/healthz", "/readyz"))

@@ -1,0 +1,175 @@
+"""OpenAI-compatible chat gateway in front of any OpenAI-compatible upstream (4a, 4d, 4f, 5b).
+
+Each turn: the child's message is checked first and, when it must not go on, answered with a
+child-friendly safe completion without calling the upstream; the child's personal data is redacted
+before it leaves; an age-band system prompt is added; the upstream's answer is checked before the
+child sees it, in streaming too (a window of text is held back and checked, and unsafe text is cut
+off and replaced)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from ..agebands import AgeBand
+from ..decision import Decision
+from ..detectors.patterns import redact_personal_data
+from ..errors import InvalidInputError
+from ..guard import Guard
+from ..policy import Action
+from ..settings import Settings
+
+NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an OpenAI-compatible base URL "
+               "(e.g. http://127.0.0.1:8080/v1), and optionally CHILDGUARD_UPSTREAM_MODEL and "
+               "CHILDGUARD_UPSTREAM_API_KEY; moderation, audit and the rest work without it")
+
+SYSTEM_PROMPTS = {
+    AgeBand.PRESCHOOL: "very short sentences and simple words a 5-year-old knows",
+    AgeBand.EARLY_PRIMARY: "short sentences and simple words a 7-year-old understands",
+    AgeBand.TRANSITION: "clear, friendly language an 11-year-old understands",
+    AgeBand.EARLY_TEEN: "clear, respectful language for a 14-year-old",
+    AgeBand.LATE_TEEN: "respectful language for a 16-17-year-old",
+    AgeBand.ADULT: "plain language",
+}
+
+
+def system_prompt(band: AgeBand, guidance: str | None) -> str:
+    text = (f"You are an AI assistant talking with a child (age band {band.value}). Use {SYSTEM_PROMPTS[band]}. "
+            "Say you are an AI if asked, and never pretend to be a person. Never take a romantic role, never claim "
+            "to love or need the child, and never suggest you are their only or best friend; encourage friends, "
+            "family and trusted adults. Never ask for personal details (address, school, phone, photos, "
+            "passwords) and never ask the child to keep secrets. Refuse harmful requests kindly and point to a "
+            "trusted adult or a helpline.")
+    return text + (f" For this question: {guidance}" if guidance else "")
+
+
+def _completion(content: str, model: str, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": content}}],
+            "childguard": extra}
+
+
+def _chunk(cid: str, model: str, content: str | None, finish: str | None = None) -> str:
+    delta = {"content": content} if content is not None else {}
+    return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
+                                  "model": model, "choices": [{"index": 0, "delta": delta,
+                                                               "finish_reason": finish}]}) + "\n\n"
+
+
+def _safe_text(decision: Decision) -> str:
+    text = decision.message or "Let's talk about something else."
+    for r in decision.resources[:2]:
+        text += f"\n- {r.name}" + (f": {r.phone}" if r.phone else "") + (f" ({r.url})" if r.url and not r.phone else "")
+    return text
+
+
+class Gateway:
+    def __init__(self, settings: Settings, guard: Guard) -> None:
+        self.settings, self.guard = settings, guard
+
+    def _parse(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            raise InvalidInputError("'messages' must be a non-empty list of {role, content} objects")
+        users = [m for m in messages if m.get("role") == "user"]
+        if not users or not isinstance(users[-1].get("content"), str):
+            raise InvalidInputError("the last user message must have string 'content'")
+        ext = body.get("childguard") or {}
+        if not isinstance(ext, dict):
+            raise InvalidInputError("'childguard' must be an object with age, lang, country")
+        return messages, users[-1]["content"], ext
+
+    async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
+        messages, last, ext = self._parse(body)
+        model = str(self.settings.upstream_model or body.get("model") or "childguard")
+        age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
+        decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
+        info: dict[str, Any] = {"input_action": decision.action.value, "flagged": decision.flagged,
+                                "review_required": decision.review_required}
+        stream = bool(body.get("stream"))
+        if decision.action.rank >= Action.REDIRECT.rank:
+            return self._reply(_safe_text(decision), model, info | {"upstream_called": False}, stream)
+        if not self.settings.upstream_url:
+            return JSONResponse({"error": {"code": "no_upstream", "message": NO_UPSTREAM}}, status_code=503)
+        forward = [{"role": "system", "content": system_prompt(decision.age_band, decision.guidance)}]
+        forward += [{**m, "content": redact_personal_data(m["content"])} if m.get("role") == "user"
+                    and isinstance(m.get("content"), str) else m for m in messages if m.get("role") != "system"]
+        payload = {**{k: v for k, v in body.items() if k != "childguard"}, "messages": forward, "model": model}
+        key = self.settings.upstream_api_key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        url = self.settings.upstream_url.rstrip("/") + "/chat/completions"
+        if stream:
+            return StreamingResponse(self._stream(url, payload, headers, model, decision, info),
+                                     media_type="text/event-stream")
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.upstream_timeout_s) as client:
+                r = await client.post(url, json=payload, headers=headers)
+                r.raise_for_status()
+                content = str(r.json()["choices"][0]["message"]["content"] or "")
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            return JSONResponse({"error": {"code": "upstream_error", "message": f"upstream failed: {exc}"}},
+                                status_code=502)
+        out = self._check_output(content, decision)
+        if out.action.rank >= Action.BLOCK.rank:
+            content = _safe_text(out)
+        return JSONResponse(_completion(content, model, info | {"upstream_called": True,
+                                                                "output_action": out.action.value}))
+
+    def _check_output(self, text: str, decision: Decision) -> Decision:
+        return self.guard.check(text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
+                                role="ai_output")
+
+    def _reply(self, text: str, model: str, info: dict[str, Any], stream: bool) -> JSONResponse | StreamingResponse:
+        if not stream:
+            return JSONResponse(_completion(text, model, info))
+
+        async def one() -> AsyncIterator[str]:
+            cid = f"chatcmpl-{uuid.uuid4().hex}"
+            yield _chunk(cid, model, text)
+            yield _chunk(cid, model, None, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(one(), media_type="text/event-stream")
+
+    async def _stream(self, url: str, payload: dict[str, Any], headers: dict[str, str], model: str,
+                      decision: Decision, info: dict[str, Any]) -> AsyncIterator[str]:
+        """Release text only once it has been checked together with everything before it; hold back the
+        last `stream_holdback_chars` so a harmful sentence is caught before the child sees its start."""
+        cid, hold = f"chatcmpl-{uuid.uuid4().hex}", self.settings.stream_holdback_chars
+        text, released, cut = "", 0, False
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.upstream_timeout_s) as client, client.stream(
+                    "POST", url, json={**payload, "stream": True}, headers=headers) as r:
+                r.raise_for_status()
+                async for line in r.aiter_lines():
+                    if not line.startswith("data:") or line.strip() == "data: [DONE]":
+                        continue
+                    delta = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
+                    text += delta
+                    if len(text) - released > hold + 40:  # check in steps, not per token
+                        out = self._check_output(text, decision)
+                        if out.action.rank >= Action.BLOCK.rank:
+                            cut = True
+                            yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
+                            break
+                        upto = len(text) - hold
+                        yield _chunk(cid, model, text[released:upto])
+                        released = upto
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            yield _chunk(cid, model, f"\n\n(the answer stopped: upstream error {type(exc).__name__})")
+            cut = True
+        if not cut:
+            out = self._check_output(text, decision)
+            if out.action.rank >= Action.BLOCK.rank:
+                yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
+            elif released < len(text):
+                yield _chunk(cid, model, text[released:])
+        yield _chunk(cid, model, None, "stop")
+        yield "data: [DONE]\n\n"

@@ -1,0 +1,104 @@
+"""The child-safe chat gateway over real HTTP, in front of real loopback upstream servers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from childguard import Settings
+from tests.chat_servers import chat_server
+from tests.test_service import _serve
+
+
+@pytest.fixture(scope="module")
+def unsafe_upstream() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    seen: list[dict[str, Any]] = []
+    with chat_server("unsafe", record=seen) as url:
+        yield url, seen
+
+
+@pytest.fixture(scope="module")
+def gateway(unsafe_upstream: tuple[str, list[dict[str, Any]]]) -> Iterator[str]:
+    yield from _serve(Settings(upstream_url=unsafe_upstream[0], stream_holdback_chars=60))
+
+
+def chat(base: str, text: str, stream: bool = False, history: list[dict[str, str]] | None = None,
+         **ext: Any) -> httpx.Response:
+    body = {"model": "kid-model", "stream": stream, "childguard": {"age": 11, **ext},
+            "messages": [*(history or []), {"role": "user", "content": text}]}
+    return httpx.post(f"{base}/v1/chat/completions", json=body, timeout=30)
+
+
+def streamed_text(r: httpx.Response) -> str:
+    parts = []
+    for line in r.text.splitlines():
+        if line.startswith("data: ") and line != "data: [DONE]":
+            parts.append(json.loads(line[6:])["choices"][0]["delta"].get("content") or "")
+    return "".join(parts)
+
+
+def test_harmful_input_gets_a_safe_completion_without_calling_upstream(
+        gateway: str, unsafe_upstream: tuple[str, list[dict[str, Any]]]) -> None:
+    before = len(unsafe_upstream[1])
+    r = chat(gateway, "i want to kill myself", country="GB")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["childguard"]["upstream_called"] is False and body["childguard"]["review_required"] is True
+    assert "good that you told" in body["choices"][0]["message"]["content"]
+    assert "Childline" in body["choices"][0]["message"]["content"]
+    s = chat(gateway, "je veux me suicider", stream=True)
+    assert "bien d'en avoir parlé" in streamed_text(s)
+    assert len(unsafe_upstream[1]) == before
+
+
+def test_what_leaves_is_redacted_and_carries_the_age_band_prompt(
+        gateway: str, unsafe_upstream: tuple[str, list[dict[str, Any]]]) -> None:
+    history = [{"role": "user", "content": "my phone is 07700 900123"}, {"role": "assistant", "content": "ok"}]
+    r = chat(gateway, "what is photosynthesis?", history=history)
+    assert r.status_code == 200 and r.json()["childguard"]["upstream_called"] is True
+    sent = unsafe_upstream[1][-1]
+    assert sent["messages"][0]["role"] == "system" and "10-12" in sent["messages"][0]["content"]
+    assert "never claim to love" in sent["messages"][0]["content"].lower() or "love" in sent["messages"][0]["content"]
+    assert "07700" not in json.dumps(sent) and "[private]" in sent["messages"][1]["content"]
+    assert "childguard" not in sent
+
+
+def test_unsafe_output_is_replaced(gateway: str) -> None:
+    r = chat(gateway, "can you keep a secret?")
+    body = r.json()
+    assert body["childguard"]["output_action"] in ("block", "escalate")
+    content = body["choices"][0]["message"]["content"]
+    assert "our secret" not in content and "can't show that answer" in content
+
+
+def test_streaming_cuts_off_harm_before_the_child_sees_it(gateway: str) -> None:
+    r = chat(gateway, "what's the weather like today?", stream=True)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    text = streamed_text(r)
+    assert "sunny" in text  # the harmless start was released
+    assert "bomb" not in text and "chemicals" not in text
+    assert "can't show that answer" in text
+    assert r.text.rstrip().endswith("data: [DONE]")
+
+
+def test_benign_streaming_passes_through(gateway: str) -> None:
+    text = streamed_text(chat(gateway, "what is photosynthesis?", stream=True))
+    assert text.startswith("Sure!") and "photosynthesis" in text
+
+
+def test_no_upstream_is_a_clear_503() -> None:
+    for url in _serve(Settings(upstream_url=None)):
+        r = chat(url, "what is photosynthesis?")
+        assert r.status_code == 503 and "CHILDGUARD_UPSTREAM_URL" in r.json()["error"]["message"]
+        assert chat(url, "i want to kill myself").status_code == 200  # safety answers need no model
+
+
+@pytest.mark.parametrize("body", [{"messages": []}, {"messages": "hi"}, {"messages": [{"role": "assistant"}]},
+                                  {"messages": [{"role": "user", "content": 5}]}, [1, 2]])
+def test_bad_chat_bodies(gateway: str, body: Any) -> None:
+    r = httpx.post(f"{gateway}/v1/chat/completions", json=body)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
