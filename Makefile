@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_conversation.py --out build/bench_conversation.json
 	$(BIN)/python bench/bench_audit.py --out build/bench_audit.json
 	$(BIN)/python bench/bench_service.py --out build/bench_service.json
+	$(BIN)/python bench/bench_gateway.py --out build/bench_gateway.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -81,7 +83,14 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
     guard = guard or Guard(settings)
     guard.warm_up()
     started = time.time()
-    app = FastAPI(title="childguard", version=__version__,
+    gateway = Gateway(settings, guard)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await gateway.close()
+
+    app = FastAPI(title="childguard", version=__version__, lifespan=lifespan,
                   description="A child protection mode for AI products (UN Joint Statement on AI and the Rights "
                               "of the Child, 2026).")
 
@@ -126,8 +135,6 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
         return Response(response.model_dump_json(), media_type="application/json")
-
-    gateway = Gateway(settings, guard)
 
     @app.post("/v1/chat/completions", tags=["gateway"])
     async def chat_completions(request: Request) -> Response:
