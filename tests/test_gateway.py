@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from childguard import Settings
+from childguard.store import Store
 from tests.chat_servers import chat_server
 from tests.test_service import _serve
 
@@ -53,6 +55,18 @@ def test_harmful_input_gets_a_safe_completion_without_calling_upstream(
     s = chat(gateway, "je veux me suicider", stream=True)
     assert "bien d'en avoir parlé" in streamed_text(s)
     assert len(unsafe_upstream[1]) == before
+
+
+def test_escalations_open_a_review_case_and_allowed_messages_leave_none(tmp_path: Path) -> None:
+    store = Store(Settings(key_file=tmp_path / "key"), f"sqlite:///{tmp_path}/cg.db")
+    for url in _serve(Settings(upstream_url=None), store=store):
+        body = chat(url, "my dad hits me when he's angry").json()
+        assert body["childguard"]["case_id"] is not None
+        chat(url, "what is photosynthesis?")
+        httpx.post(f"{url}/v1/moderations", json={"input": ["i want to kill myself", "hello"], "age": 12})
+    queue = store.queue()
+    assert len(queue) == 2 and {c["categories"][0] for c in queue} == {"abuse_disclosure", "self_harm"}
+    assert store.verify_audit_log()
 
 
 def test_what_leaves_is_redacted_and_carries_the_age_band_prompt(

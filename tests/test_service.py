@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 
 from childguard import Settings
 from childguard.service import create_app
+from childguard.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +25,14 @@ def base_url() -> Iterator[str]:
     yield from _serve(Settings(rate_limit_per_minute=100_000, rate_limit_burst=100_000, max_body_bytes=300_000))
 
 
-def _serve(cfg: Settings) -> Iterator[str]:
+def _serve(cfg: Settings, store: Store | None = None) -> Iterator[str]:
+    data = Path(tempfile.mkdtemp())
+    cfg = cfg.model_copy(update={"database_url": f"sqlite:///{data}/cg.db", "key_file": data / "key"})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg, store=store), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     upstream_api_key: str | None = Field(None, repr=False)
     upstream_timeout_s: float = Field(60.0, gt=0)
     stream_holdback_chars: int = Field(120, ge=0, description="streamed text held back until checked")
+    database_url: str = Field("sqlite:///childguard-data/childguard.db",
+                              description="SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://...)")
+    encryption_key: str | None = Field(None, repr=False, description="base64 AES-256 key for excerpts at rest")
+    key_file: Path = Field(Path("childguard-data/excerpt.key"), description="created with 0600 when no key is given")
+    retention_days: int = Field(30, ge=1, description="flagged excerpts are purged after this many days")
     llm_guard_url: str | None = Field(None, description="OpenAI-compatible base URL of an LLM guard model.")
     llm_guard_model: str = Field("llama-guard", description="Model name sent to the LLM guard endpoint.")
     llm_guard_api_key: str | None = Field(None, repr=False)

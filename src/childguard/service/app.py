@@ -21,6 +21,7 @@ from ..errors import ChildGuardError, InvalidInputError
 from ..guard import Guard
 from ..policy import Action
 from ..settings import Settings, get_settings
+from ..store import Store
 from .gateway import Gateway
 from .limits import BodySizeLimit, RateLimit
 
@@ -78,12 +79,13 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def create_app(settings: Settings | None = None, guard: Guard | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or get_settings()
     guard = guard or Guard(settings)
     guard.warm_up()
+    store = store or Store(settings)
     started = time.time()
-    gateway = Gateway(settings, guard)
+    gateway = Gateway(settings, guard, store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,8 +132,11 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None) -> 
             raise InvalidInputError("input is an empty list; send a text or a list of texts")
         if len(texts) > settings.max_inputs:
             raise InvalidInputError(f"{len(texts)} inputs; at most {settings.max_inputs} per request")
-        results = [to_openai(guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country))
-                   for t in texts]
+        results = []
+        for t in texts:
+            decision = guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
+            store.open_case(decision, t, "moderation")  # escalations only: a trained human reviews (4i)
+            results.append(to_openai(decision))
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
         return Response(response.model_dump_json(), media_type="application/json")

@@ -24,6 +24,7 @@ from ..errors import InvalidInputError
 from ..guard import Guard
 from ..policy import Action
 from ..settings import Settings
+from ..store import Store
 
 NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an OpenAI-compatible base URL "
                "(e.g. http://127.0.0.1:8080/v1), and optionally CHILDGUARD_UPSTREAM_MODEL and "
@@ -71,8 +72,8 @@ def _safe_text(decision: Decision) -> str:
 
 
 class Gateway:
-    def __init__(self, settings: Settings, guard: Guard) -> None:
-        self.settings, self.guard = settings, guard
+    def __init__(self, settings: Settings, guard: Guard, store: Store | None = None) -> None:
+        self.settings, self.guard, self.store = settings, guard, store
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -106,8 +107,9 @@ class Gateway:
         model = str(self.settings.upstream_model or body.get("model") or "childguard")
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
         decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
+        case_id = self.store.open_case(decision, last, "gateway") if self.store else None
         info: dict[str, Any] = {"input_action": decision.action.value, "flagged": decision.flagged,
-                                "review_required": decision.review_required}
+                                "review_required": decision.review_required, "case_id": case_id}
         stream = bool(body.get("stream"))
         if decision.action.rank >= Action.REDIRECT.rank:
             return self._reply(_safe_text(decision), model, info | {"upstream_called": False}, stream)
