@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -314,27 +314,29 @@ def _cmd_info(out: IO[str]) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
+    from .audit.cli import audit_main  # imported on use: the audit pulls in httpx
+
+    return audit_main(args, out)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
+    "check": _cmd_check,
+    "eval": _cmd_eval,
+    "eval-conversations": _cmd_eval_conversations,
+    "audit": _cmd_audit,
+    "serve": _cmd_serve,
+    "redact": _cmd_redact,
+    "demo": lambda args, out: _cmd_demo(out),
+    "info": lambda args, out: _cmd_info(out),
+}
+
+
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
-        if args.command == "check":
-            return _cmd_check(args, out)
-        if args.command == "eval":
-            return _cmd_eval(args, out)
-        if args.command == "eval-conversations":
-            return _cmd_eval_conversations(args, out)
-        if args.command == "audit":
-            from .audit.cli import audit_main
-
-            return audit_main(args, out)
-        if args.command == "serve":
-            return _cmd_serve(args, out)
-        if args.command == "redact":
-            return _cmd_redact(args, out)
-        if args.command == "demo":
-            return _cmd_demo(out)
-        return _cmd_info(out)
+        return COMMANDS[args.command](args, out)
     except ChildGuardError as exc:
         sys.stderr.write(f"childguard: {exc.code}: {exc}\n")
         return exc.exit_code
