@@ -89,8 +89,8 @@ class BullyingAnalyzer:
         d = inspection.decision
         hostile = any(d.scores[c] >= self.signal for c in _HOSTILE)
         threat = "violence" in d.flagged
-        doxxing = "personal_data" in d.flagged and msg.role == "contact" and bool(
-            [e for e in state.hostility if e.sender == msg.sender])
+        doxxing = "personal_data" in d.flagged and msg.role == "contact" and any(
+            e.sender == msg.sender for e in state.hostility)
         if not (hostile or threat or doxxing):
             return []
         target = msg.target or ("child" if msg.role == "contact" else "others")

@@ -24,6 +24,7 @@ from ..settings import Settings, get_settings
 from ..store import Store
 from .gateway import Gateway
 from .limits import BodySizeLimit, RateLimit
+from .responses import error_response
 
 # OpenAI moderation categories -> the childguard categories whose scores feed them (max)
 OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -75,10 +76,6 @@ def to_openai(decision: Decision) -> ModerationResult:
                             category_scores=scores, childguard=decision)
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or get_settings()
     guard = guard or Guard(settings)
@@ -98,17 +95,17 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
 
     @app.exception_handler(ChildGuardError)
     async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
-        return _error(exc.http_status, exc.code, str(exc))
+        return error_response(exc.http_status, exc.code, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-        return _error(422, "invalid_input", problems or "invalid request body")
+        return error_response(422, "invalid_input", problems or "invalid request body")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -119,7 +116,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
         try:
             guard.check("ready?", age=10)
         except Exception as exc:  # readiness must report, not crash
-            return _error(503, "not_ready", f"decision pipeline failed: {exc}")
+            return error_response(503, "not_ready", f"decision pipeline failed: {exc}")
         return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
                              "detectors": [d.name for d in guard.detectors]})
 

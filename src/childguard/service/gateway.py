@@ -25,6 +25,7 @@ from ..guard import Guard
 from ..policy import Action
 from ..settings import Settings
 from ..store import Store
+from .responses import error_response
 
 NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an OpenAI-compatible base URL "
                "(e.g. http://127.0.0.1:8080/v1), and optionally CHILDGUARD_UPSTREAM_MODEL and "
@@ -114,7 +115,7 @@ class Gateway:
         if decision.action.rank >= Action.REDIRECT.rank:
             return self._reply(_safe_text(decision), model, info | {"upstream_called": False}, stream)
         if not self.settings.upstream_url:
-            return JSONResponse({"error": {"code": "no_upstream", "message": NO_UPSTREAM}}, status_code=503)
+            return error_response(503, "no_upstream", NO_UPSTREAM)
         forward = [{"role": "system", "content": system_prompt(decision.age_band, decision.guidance)}]
         forward += [{**m, "content": redact_personal_data(m["content"])} if m.get("role") == "user"
                     and isinstance(m.get("content"), str) else m for m in messages if m.get("role") != "system"]
@@ -130,8 +131,7 @@ class Gateway:
             r.raise_for_status()
             content = str(r.json()["choices"][0]["message"]["content"] or "")
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            return JSONResponse({"error": {"code": "upstream_error", "message": f"upstream failed: {exc}"}},
-                                status_code=502)
+            return error_response(502, "upstream_error", f"upstream failed: {exc}")
         out = self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
             content = _safe_text(out)
