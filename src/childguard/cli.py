@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
     evc.add_argument("--json-out", help="where to write the report as JSON")
 
-    srv = sub.add_parser("serve", help="start the HTTP service (moderation API, health) on embedded defaults")
+    srv = sub.add_parser("serve", help="start the HTTP service (APIs, gateway, console, report page) on embedded "
+                         "defaults")
     srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
     srv.add_argument("--port", type=int, help="port (default from CHILDGUARD_PORT, 8000)")
 
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     from .audit.cli import add_parser as add_audit_parser
 
     add_audit_parser(sub)
+    from .admin_cli import add_parsers as add_admin_parsers
+
+    add_admin_parsers(sub)
     sub.add_parser("demo", help="check a set of example messages on the embedded defaults")
     sub.add_parser("info", help="show the taxonomy, policy version, detectors and model")
     return ap
@@ -194,6 +198,7 @@ def _cmd_eval_conversations(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from .service import create_app
     from .settings import get_settings
@@ -202,9 +207,17 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     app = create_app(settings)
     base = f"http://{host}:{port}"
-    out.write(f"childguard service on {base}\n  moderation: POST {base}/v1/moderations\n"
-              f"  health: {base}/healthz   readiness: {base}/readyz\n"
-              f"  API docs: {base}/docs (OpenAPI: /openapi.json)\n")
+    gateway = "" if settings.upstream_url else "  (no upstream model configured: chat answers 503; see README)\n"
+    out.write(f"childguard service on {base}\n"
+              f"  moderation:   POST {base}/v1/moderations\n"
+              f"  chat gateway: POST {base}/v1/chat/completions\n{gateway}"
+              f"  conversations: POST {base}/v1/conversations/messages\n"
+              f"  report page:  {base}/report   (JSON: POST {base}/v1/reports)\n"
+              f"  transparency: {base}/transparency   (JSON: {base}/v1/transparency)\n"
+              f"  console:      {base}/console   (create a moderator: childguard users add NAME)\n"
+              f"  consent:      POST {base}/v1/consents\n"
+              f"  health: {base}/healthz   readiness: {base}/readyz   API docs: {base}/docs\n"
+              f"  store: {make_url(settings.database_url).render_as_string(hide_password=True)}\n")
     out.flush()
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
@@ -320,7 +333,21 @@ def _cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     return audit_main(args, out)
 
 
+def _cmd_users(args: argparse.Namespace, out: IO[str]) -> int:
+    from .admin_cli import users_main
+
+    return users_main(args, out)
+
+
+def _cmd_purge(args: argparse.Namespace, out: IO[str]) -> int:
+    from .admin_cli import purge_main
+
+    return purge_main(args, out)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
+    "users": _cmd_users,
+    "purge": _cmd_purge,
     "check": _cmd_check,
     "eval": _cmd_eval,
     "eval-conversations": _cmd_eval_conversations,

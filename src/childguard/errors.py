@@ -74,3 +74,35 @@ class DetectorError(ChildGuardError):
     exit_code = 6
     http_status = 502
     code = "detector_error"
+
+
+class NotFoundError(InvalidInputError):
+    """The case, report or record asked for does not exist (or is no longer kept)."""
+
+    http_status = 404
+    code = "not_found"
+
+
+class AuthError(ChildGuardError):
+    """Wrong or missing credentials. Deliberately vague: it never says whether the user exists."""
+
+    exit_code = 2
+    http_status = 401
+    code = "unauthorized"
+
+
+class ForbiddenError(ChildGuardError):
+    """Signed in, but the role does not allow this (e.g. a moderator asking for the admin audit log)."""
+
+    exit_code = 2
+    http_status = 403
+    code = "forbidden"
+
+
+class ConsentRequiredError(ChildGuardError):
+    """The service requires parental consent for this child profile and none is on record: record it with
+    POST /v1/consents (or turn off CHILDGUARD_REQUIRE_CONSENT)."""
+
+    exit_code = 2
+    http_status = 403
+    code = "consent_required"

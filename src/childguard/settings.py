@@ -65,6 +65,20 @@ class Settings(BaseSettings):
     encryption_key: str | None = Field(None, repr=False, description="base64 AES-256 key for excerpts at rest")
     key_file: Path = Field(Path("childguard-data/excerpt.key"), description="created with 0600 when no key is given")
     retention_days: int = Field(30, ge=1, description="flagged excerpts are purged after this many days")
+    api_keys: list[str] = Field(default_factory=list, repr=False,
+                                description="when set, /v1/ APIs (except the children's /v1/reports) need one "
+                                "of these as a Bearer token")
+    require_consent: bool = Field(False, description="chat and conversation APIs refuse child profiles without "
+                                  "recorded parental consent (COPPA-style services)")
+    session_hours: float = Field(8.0, gt=0, description="console sessions expire after this many hours")
+    login_max_failures: int = Field(5, ge=1, description="failed logins in a row that lock an account")
+    lockout_minutes: float = Field(15.0, ge=0)
+    cookie_secure: bool | None = Field(None, description="Secure flag of console cookies; default: on unless the "
+                                       "request is plain HTTP from a loopback address (local development)")
+    purge_interval_s: float = Field(3600.0, gt=0, description="how often the retention purge job runs")
+    stats_flush_s: float = Field(5.0, gt=0, description="how often aggregated decision counts are written")
+    transparency_days: int = Field(30, ge=1, description="period the transparency report covers")
+    transparency_min_count: int = Field(5, ge=1, description="smaller published counts are shown as '<N'")
     llm_guard_url: str | None = Field(None, description="OpenAI-compatible base URL of an LLM guard model.")
     llm_guard_model: str = Field("llama-guard", description="Model name sent to the LLM guard endpoint.")
     llm_guard_api_key: str | None = Field(None, repr=False)

@@ -7,12 +7,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -22,9 +25,17 @@ from ..guard import Guard
 from ..policy import Action
 from ..settings import Settings, get_settings
 from ..store import Store
+from .auth import ApiKeyAuth
+from .consent_api import consent_router
+from .console import console_router
+from .context import Services
+from .conversation_api import conversation_router
 from .gateway import Gateway
+from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
+from .report_page import report_router
 from .responses import error_response
+from .transparency import transparency_router
 
 # OpenAI moderation categories -> the childguard categories whose scores feed them (max)
 OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -53,6 +64,8 @@ class ModerationRequest(BaseModel):
     lang: str | None = None
     role: str = "child"
     country: str | None = None
+    profile: str | None = Field(None, max_length=200, description="child profile id: lets consent withdrawal "
+                                "delete the review cases this request opens (childguard extension)")
 
 
 class ModerationResult(BaseModel):
@@ -82,11 +95,15 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     guard.warm_up()
     store = store or Store(settings)
     started = time.time()
-    gateway = Gateway(settings, guard, store)
+    services = Services(settings, guard, store)
+    gateway = Gateway(services)
+    jobs = Jobs(services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs.start()
         yield
+        await jobs.stop()
         await gateway.close()
 
     app = FastAPI(title="childguard", version=__version__, lifespan=lifespan,
@@ -106,6 +123,14 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.get("/", tags=["operations"])
+    def index() -> dict[str, Any]:
+        return {"service": "childguard", "version": __version__,
+                "pages": {"report": "/report", "transparency": "/transparency", "console": "/console",
+                          "api_docs": "/docs"},
+                "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages", "/v1/reports",
+                         "/v1/consents", "/v1/transparency"]}
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -132,7 +157,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
         results = []
         for t in texts:
             decision = guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
-            store.open_case(decision, t, "moderation")  # escalations only: a trained human reviews (4i)
+            services.counter.count(decision, "moderation")
+            if decision.review_required:  # escalations only: a trained human reviews (4i)
+                await run_in_threadpool(store.open_case, decision, t, "moderation", "system", body.profile)
             results.append(to_openai(decision))
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
@@ -150,6 +177,17 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
             raise InvalidInputError("request body must be a JSON object")
         return await gateway.handle(body)
 
+    app.include_router(conversation_router(services))
+    app.include_router(consent_router(services))
+    app.include_router(report_router(services))
+    app.include_router(transparency_router(services))
+    app.include_router(console_router(services))
+    app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),
+              name="static")
+    app.state.services = services
+    app.state.jobs = jobs
+
+    app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
                        exempt=("/healthz", "/readyz"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

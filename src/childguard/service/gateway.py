@@ -4,7 +4,9 @@ Each turn: the child's message is checked first and, when it must not go on, ans
 child-friendly safe completion without calling the upstream; the child's personal data is redacted
 before it leaves; an age-band system prompt is added; the upstream's answer is checked before the
 child sees it, in streaming too (a window of text is held back and checked, and unsafe text is cut
-off and replaced)."""
+off and replaced). With a child profile (`user`, as in OpenAI's API) the turn also goes through the
+conversation guard, so long sessions, late nights and "you are my only friend" earn a gentle nudge
+(4f); services that need parental consent can require it per profile (5b)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..agebands import AgeBand
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import InvalidInputError
-from ..guard import Guard
+from ..errors import ConsentRequiredError, InvalidInputError
 from ..policy import Action
-from ..settings import Settings
-from ..store import Store
+from .context import Services
 from .responses import error_response
 
 NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an OpenAI-compatible base URL "
@@ -72,9 +72,20 @@ def _safe_text(decision: Decision) -> str:
     return text
 
 
+def conversation_key(profile_ref: str) -> str:
+    """Gateway conversations are keyed by the keyed hash of the profile, never by the raw id, so
+    withdrawal of consent can find and delete them."""
+    return "gateway:" + profile_ref
+
+
+def _nudged(nudge: str | None) -> str:
+    return f"\n\n{nudge}" if nudge else ""
+
+
 class Gateway:
-    def __init__(self, settings: Settings, guard: Guard, store: Store | None = None) -> None:
-        self.settings, self.guard, self.store = settings, guard, store
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings, self.guard, self.store = services.settings, services.guard, services.store
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -100,31 +111,60 @@ class Gateway:
             raise InvalidInputError("the last user message must have string 'content'")
         ext = body.get("childguard") or {}
         if not isinstance(ext, dict):
-            raise InvalidInputError("'childguard' must be an object with age, lang, country")
+            raise InvalidInputError("'childguard' must be an object with age, lang, country, profile, time")
+        profile = ext.get("profile", body.get("user"))
+        if profile is not None and (not isinstance(profile, str) or not profile.strip()):
+            raise InvalidInputError("'user' (or childguard.profile) must be a non-empty string id of the child profile")
         return messages, users[-1]["content"], ext
+
+    def _check_input(self, last: str, ext: dict[str, Any], profile: str | None
+                     ) -> tuple[Decision, Action, str | None, list[str]]:
+        """The core decision on the child's message and, with a profile, the conversation's view of it:
+        (decision, overall action, nudge, conversation finding kinds)."""
+        age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
+        if profile is None:
+            decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
+            return decision, decision.action, None, []
+        ref = self.store.profile_ref(profile)
+        result = self.services.conversations.observe(
+            {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last, "age": age,
+             "lang": lang, "country": country, "time": ext.get("time")})
+        # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
+        # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
+        kinds = [f.kind for f in result.findings if f.action.rank >= Action.ESCALATE.rank]
+        decision = result.message_decision
+        action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
+        return decision, action, result.nudge, kinds
 
     async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
         messages, last, ext = self._parse(body)
+        profile = ext.get("profile", body.get("user"))
+        if self.settings.require_consent and (profile is None or not self.services.consents.allows(profile, "chat")):
+            raise ConsentRequiredError("this service needs parental consent before a child can chat: record it with "
+                                       "POST /v1/consents for this profile ('user'), including the 'chat' scope")
         model = str(self.settings.upstream_model or body.get("model") or "childguard")
-        age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
-        decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
-        case_id = self.store.open_case(decision, last, "gateway") if self.store else None
-        info: dict[str, Any] = {"input_action": decision.action.value, "flagged": decision.flagged,
-                                "review_required": decision.review_required, "case_id": case_id}
+        decision, action, nudge, kinds = self._check_input(last, ext, profile)
+        self.services.counter.count(decision, "gateway")
+        case_id = self.store.open_case(decision, last, "gateway", profile=profile, findings=kinds)
+        info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,
+                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge}
         stream = bool(body.get("stream"))
-        if decision.action.rank >= Action.REDIRECT.rank:
-            return self._reply(_safe_text(decision), model, info | {"upstream_called": False}, stream)
+        if action.rank >= Action.REDIRECT.rank:
+            return self._reply(_safe_text(decision) + _nudged(nudge), model, info | {"upstream_called": False},
+                               stream)
         if not self.settings.upstream_url:
             return error_response(503, "no_upstream", NO_UPSTREAM)
         forward = [{"role": "system", "content": system_prompt(decision.age_band, decision.guidance)}]
         forward += [{**m, "content": redact_personal_data(m["content"])} if m.get("role") == "user"
                     and isinstance(m.get("content"), str) else m for m in messages if m.get("role") != "system"]
-        payload = {**{k: v for k, v in body.items() if k != "childguard"}, "messages": forward, "model": model}
+        # the child's profile id (`user`) stays here: the upstream gets no identifier (5b)
+        payload = {**{k: v for k, v in body.items() if k not in ("childguard", "user")}, "messages": forward,
+                   "model": model}
         key = self.settings.upstream_api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         url = self.settings.upstream_url.rstrip("/") + "/chat/completions"
         if stream:
-            return StreamingResponse(self._stream(url, payload, headers, model, decision, info),
+            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge),
                                      media_type="text/event-stream")
         try:
             r = await self.client.post(url, json=payload, headers=headers)
@@ -135,12 +175,17 @@ class Gateway:
         out = self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
             content = _safe_text(out)
+        content += _nudged(nudge)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True,
                                                                 "output_action": out.action.value}))
 
-    def _check_output(self, text: str, decision: Decision) -> Decision:
-        return self.guard.check(text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
-                                role="ai_output")
+    def _check_output(self, text: str, decision: Decision, final: bool = True) -> Decision:
+        """`final`: the last check of an answer, the one the transparency report counts."""
+        out = self.guard.check(text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
+                               role="ai_output")
+        if final or out.action.rank >= Action.BLOCK.rank:
+            self.services.counter.count(out, "gateway_output")
+        return out
 
     def _reply(self, text: str, model: str, info: dict[str, Any], stream: bool) -> JSONResponse | StreamingResponse:
         if not stream:
@@ -155,7 +200,7 @@ class Gateway:
         return StreamingResponse(one(), media_type="text/event-stream")
 
     async def _stream(self, url: str, payload: dict[str, Any], headers: dict[str, str], model: str,
-                      decision: Decision, info: dict[str, Any]) -> AsyncIterator[str]:
+                      decision: Decision, nudge: str | None) -> AsyncIterator[str]:
         """Release text only once it has been checked together with everything before it; hold back the
         last `stream_holdback_chars` so a harmful sentence is caught before the child sees its start."""
         cid, hold = f"chatcmpl-{uuid.uuid4().hex}", self.settings.stream_holdback_chars
@@ -169,7 +214,7 @@ class Gateway:
                     delta = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
                     text += delta
                     if len(text) - released > hold + 40:  # check in steps, not per token
-                        out = self._check_output(text, decision)
+                        out = self._check_output(text, decision, final=False)
                         if out.action.rank >= Action.BLOCK.rank:
                             cut = True
                             yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
@@ -186,5 +231,7 @@ class Gateway:
                 yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
             elif released < len(text):
                 yield _chunk(cid, model, text[released:])
+        if nudge:
+            yield _chunk(cid, model, _nudged(nudge))
         yield _chunk(cid, model, None, "stop")
         yield "data: [DONE]\n\n"

@@ -1,11 +1,12 @@
-"""SQLAlchemy 2 models. Only what human oversight needs is kept: review cases for escalations (never
-for allowed messages), their redacted and encrypted excerpt, and an append-only audit log."""
+"""SQLAlchemy 2 models. Only what human oversight needs is kept: review cases for escalations and
+children's reports (never allowed messages), their redacted and encrypted excerpt, an append-only audit
+log, moderator accounts and sessions, parental-consent records, and aggregated decision counts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -28,6 +29,14 @@ class ReviewCase(Base):
     status: Mapped[str] = mapped_column(String(24), default="open", index=True)
     resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # keyed HMAC of the service's child profile id, never the id itself: lets consent withdrawal find the
+    # child's cases without storing who the child is
+    profile_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # reports: SHA-256 of the child's reference code (lookups work, a leaked table does not reveal codes)
+    reference_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    contact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # optional, AES-GCM sealed
 
 
 class AuditEntry(Base):
@@ -44,3 +53,62 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[str] = mapped_column(String(16))  # moderator | admin
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleSession(Base):
+    """Server-side sessions: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Consent(Base):
+    """Parental consent per child profile (5b). After withdrawal only the tombstone stays (when, how),
+    so the service can show it honoured the withdrawal; the guardian's contact is deleted."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # granted | withdrawn
+    guardian: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # AES-GCM sealed contact
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    method: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DecisionCount(Base):
+    """Aggregated counts for the transparency report (3c): no text, no ids, one row per cell per day."""
+
+    __tablename__ = "decision_counts"
+    __table_args__ = (UniqueConstraint("day", "source", "category", "action", "age_band", "lang",
+                                       name="uq_decision_counts_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # YYYY-MM-DD (UTC)
+    source: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(40))  # "none" for allowed messages
+    action: Mapped[str] = mapped_column(String(16))
+    age_band: Mapped[str] = mapped_column(String(8))
+    lang: Mapped[str] = mapped_column(String(12))
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, delete, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, NotFoundError
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
@@ -39,7 +40,9 @@ class Store:
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.box = Box(load_key(settings.encryption_key, settings.key_file))
+        key = load_key(settings.encryption_key, settings.key_file)
+        self.box = Box(key)
+        self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
         self.migrate()
 
@@ -53,23 +56,43 @@ class Store:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def profile_ref(self, profile_id: str) -> str:
+        """A keyed hash of the service's child profile id: stable, so withdrawal finds the child's data,
+        but not reversible without the key, so the tables never name a child (5b)."""
+        if not isinstance(profile_id, str) or not profile_id.strip() or len(profile_id) > 200:
+            raise InvalidInputError("profile id must be a non-empty string of at most 200 characters")
+        return hmac.new(self._profile_key, profile_id.strip().encode(), hashlib.sha256).hexdigest()
+
     # -- cases ---------------------------------------------------------------------------------------
 
-    def open_case(self, decision: Decision, text: str, source: str, actor: str = "system") -> int | None:
-        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace."""
-        if not decision.review_required:
+    def open_case(self, decision: Decision, text: str, source: str, actor: str = "system",
+                  profile: str | None = None, findings: list[str] | None = None) -> int | None:
+        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace.
+        `findings`: conversation-level escalations (grooming trajectory, harassment) that make a case even
+        when the message alone would not."""
+        if not decision.review_required and not findings:
             return None
         tax = get_taxonomy()
-        severity = max((tax.categories[c].severity for c in decision.flagged), default=1)
-        excerpt = self.box.seal(redact_personal_data(text)[:EXCERPT_CHARS])
+        categories = list(dict.fromkeys([*decision.flagged, *(findings or [])]))
+        severity = max((tax.categories[c].severity if c in tax.categories else 4 for c in categories), default=1)
+        reasons = [r.text for r in decision.reasons if r.label in decision.flagged]
+        reasons += [f"conversation: {k}" for k in findings or []]
+        return self.add_case(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
+                             categories=categories, text=text, actor=actor, reasons=reasons,
+                             profile_ref=self.profile_ref(profile) if profile else None)
+
+    def add_case(self, *, source: str, severity: int, age_band: str, lang: str, categories: list[str], text: str,
+                 reasons: list[str], actor: str = "system", profile_ref: str | None = None,
+                 reference_hash: str | None = None, contact: str | None = None) -> int:
+        excerpt = self.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text else None
         with self.sessions.begin() as s:
-            case = ReviewCase(created_at=datetime.now(UTC), source=source, severity=severity,
-                              age_band=decision.age_band.value, lang=decision.lang, categories=decision.flagged,
-                              reasons=[r.text for r in decision.reasons if r.label in decision.flagged],
-                              excerpt=excerpt, status="open")
+            case = ReviewCase(created_at=datetime.now(UTC), source=source, severity=severity, age_band=age_band,
+                              lang=lang, categories=categories, reasons=reasons, excerpt=excerpt, status="open",
+                              profile_ref=profile_ref, reference_hash=reference_hash,
+                              contact=self.box.seal(contact) if contact else None)
             s.add(case)
             s.flush()
-            self._audit(s, actor, "case_opened", case.id, f"{source}: {', '.join(decision.flagged)}")
+            self._audit(s, actor, "case_opened", case.id, f"{source}: {', '.join(categories)}")
             return int(case.id)
 
     def queue(self, status: str = "open") -> list[dict[str, Any]]:
@@ -77,40 +100,84 @@ class Store:
         with self.sessions() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.status == status)).all()
         rows = sorted(rows, key=lambda c: (-c.severity, BAND_ORDER.get(c.age_band, 9), _utc(c.created_at)))
-        return [{"id": c.id, "severity": c.severity, "age_band": c.age_band, "lang": c.lang,
-                 "categories": c.categories, "created_at": _utc(c.created_at).isoformat()} for c in rows]
+        return [{"id": c.id, "source": c.source, "severity": c.severity, "age_band": c.age_band, "lang": c.lang,
+                 "categories": c.categories, "created_at": _utc(c.created_at).isoformat(),
+                 "resolution": c.resolution} for c in rows]
 
     def view(self, case_id: int, actor: str) -> dict[str, Any]:
+        """Opening a case is itself logged: who saw which child's words, and when (4i)."""
         with self.sessions.begin() as s:
             case = s.get(ReviewCase, case_id)
             if case is None:
-                raise InvalidInputError(f"no case {case_id}")
+                raise NotFoundError(f"no case {case_id}")
             self._audit(s, actor, "case_viewed", case_id, "")
             excerpt = self.box.open(case.excerpt) if case.excerpt else None
-            return {"id": case.id, "status": case.status, "severity": case.severity, "age_band": case.age_band,
-                    "lang": case.lang, "categories": case.categories, "reasons": case.reasons, "excerpt": excerpt,
-                    "resolution": case.resolution, "notes": case.notes}
+            contact = self.box.open(case.contact) if case.contact else None
+            return {"id": case.id, "source": case.source, "status": case.status, "severity": case.severity,
+                    "age_band": case.age_band, "lang": case.lang, "categories": case.categories,
+                    "reasons": case.reasons, "excerpt": excerpt, "contact": contact,
+                    "created_at": _utc(case.created_at).isoformat(), "resolution": case.resolution,
+                    "notes": case.notes, "decided_by": case.decided_by,
+                    "decided_at": _utc(case.decided_at).isoformat() if case.decided_at else None}
 
     def decide(self, case_id: int, actor: str, resolution: str, notes: str = "") -> None:
         if resolution not in RESOLUTIONS:
-            raise InvalidInputError(f"resolution must be one of {RESOLUTIONS}")
+            raise InvalidInputError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
         with self.sessions.begin() as s:
             case = s.get(ReviewCase, case_id)
             if case is None:
-                raise InvalidInputError(f"no case {case_id}")
+                raise NotFoundError(f"no case {case_id}")
+            if case.status == "closed":
+                raise InvalidInputError(f"case {case_id} is already closed ({case.resolution})")
             case.status, case.resolution, case.notes = "closed", resolution, notes[:2000]
+            case.decided_at, case.decided_by = datetime.now(UTC), actor
             self._audit(s, actor, "case_decided", case_id, resolution)
 
+    def case_status(self, reference_hash: str) -> dict[str, Any] | None:
+        with self.sessions() as s:
+            case = s.scalars(select(ReviewCase).where(ReviewCase.reference_hash == reference_hash)).first()
+            if case is None:
+                return None
+            return {"status": case.status, "resolution": case.resolution,
+                    "created_at": _utc(case.created_at).isoformat()}
+
+    def false_alarms(self, actor: str) -> list[dict[str, Any]]:
+        """Closed-as-false-alarm cases whose excerpt is still kept, as benign training rows; the export
+        is logged because it reveals (redacted) children's words."""
+        with self.sessions.begin() as s:
+            rows = s.scalars(select(ReviewCase).where(ReviewCase.resolution == "false_alarm")
+                             .order_by(ReviewCase.id)).all()
+            out = [{"text": self.box.open(c.excerpt), "label": "benign", "flagged_as": c.categories,
+                    "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
+                   for c in rows if c.excerpt]
+            self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
+            return out
+
+    def delete_profile(self, profile_ref: str, actor: str) -> int:
+        """Withdrawal of consent: the child's cases go entirely; the audit log keeps only that it happened."""
+        with self.sessions.begin() as s:
+            ids = list(s.scalars(select(ReviewCase.id).where(ReviewCase.profile_ref == profile_ref)).all())
+            if ids:
+                s.execute(delete(ReviewCase).where(ReviewCase.id.in_(ids)))
+            self._audit(s, actor, "profile_data_deleted", None, f"{len(ids)} cases")
+            return len(ids)
+
     def purge(self, now: datetime | None = None) -> int:
-        """Delete excerpts older than the retention period; the case metadata and audit trail stay."""
+        """Delete excerpts and report contacts older than the retention period; the case metadata and the
+        audit trail stay."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         with self.sessions.begin() as s:
-            ids = [c.id for c in s.scalars(select(ReviewCase).where(ReviewCase.excerpt.is_not(None))).all()
-                   if _utc(c.created_at) < cutoff]
+            old = s.scalars(select(ReviewCase).where(
+                (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None)))).all()
+            ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
-                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None))
+                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None, contact=None))
                 self._audit(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
+
+    def audit(self, actor: str, action: str, detail: str = "", case_id: int | None = None) -> None:
+        with self.sessions.begin() as s:
+            self._audit(s, actor, action, case_id, detail)
 
     # -- audit log -----------------------------------------------------------------------------------
 

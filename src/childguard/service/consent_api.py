@@ -1,0 +1,59 @@
+"""Parental-consent records over HTTP (5b): record, read, withdraw. Withdrawal deletes the child's
+review cases and the conversation state childguard keeps for the profile, and says what it deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import NotFoundError
+from ..store.consent import METHODS, SCOPES
+from .context import Services
+from .gateway import conversation_key
+
+
+class ConsentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: str = Field(min_length=1, max_length=200, description="your id for the child profile")
+    method: str = Field(description=f"how the parent was verified: {', '.join(METHODS)}")
+    scope: list[str] | None = Field(None, description=f"purposes consented to (default all): {', '.join(SCOPES)}")
+    guardian_contact: str | None = Field(None, max_length=300, description="stored encrypted; deleted on withdrawal")
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversations: list[str] = Field(default_factory=list, max_length=1000,
+                                     description="conversation ids (of /v1/conversations) to forget as well")
+
+
+def consent_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/v1/consents", tags=["privacy"])
+    consents = services.consents
+
+    @router.post("", status_code=201)
+    def grant(body: ConsentRequest) -> dict[str, Any]:
+        record = consents.grant(body.profile_id, body.method, body.scope, body.guardian_contact)
+        return record.as_dict()
+
+    @router.get("/{profile_id}")
+    def status(profile_id: str) -> dict[str, Any]:
+        record = consents.status(profile_id)
+        if record is None:
+            raise NotFoundError("no consent is recorded for this profile")
+        return record.as_dict()
+
+    @router.post("/{profile_id}/withdraw")
+    def withdraw(profile_id: str, body: WithdrawRequest | None = None) -> dict[str, Any]:
+        """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
+        conversations named in the body. The tombstone (when, how) stays for accountability."""
+        record, cases = consents.withdraw(profile_id)
+        keys = [conversation_key(services.store.profile_ref(profile_id)), *((body.conversations) if body else [])]
+        for key in keys:
+            services.conversations.forget(key)
+        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)}}
+
+    return router

@@ -1,0 +1,35 @@
+"""What the routes share: one object built at start-up and handed to each router, so every surface
+(APIs, console, report page, jobs) works on the same guard, store and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..conversation.guard import ConversationGuard, build_store
+from ..guard import Guard
+from ..reporting import ReportDesk
+from ..settings import Settings
+from ..store import Store
+from ..store.accounts import Accounts
+from ..store.consent import Consents
+from ..store.stats import DecisionCounter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    guard: Guard
+    store: Store
+    accounts: Accounts = field(init=False)
+    consents: Consents = field(init=False)
+    desk: ReportDesk = field(init=False)
+    counter: DecisionCounter = field(init=False)
+    conversations: ConversationGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes)
+        self.consents = Consents(self.store)
+        self.desk = ReportDesk(self.guard, self.store)
+        self.counter = DecisionCounter()
+        self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)

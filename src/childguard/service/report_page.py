@@ -1,0 +1,83 @@
+"""The child's confidential report page (`/report`) and the same as a JSON API for apps (3d, 4j).
+
+No account and no cookie: a report is anonymous unless the child chooses to leave a contact. The page
+answers in the child's language (query, then browser preference), right to left where the language
+is, and shows helplines for the chosen country at once, before any human has read the report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import ChildGuardError
+from ..reporting import KINDS, ReportReceipt, ReportRequest, ReportStatus
+from .context import Services
+from .web import render
+
+
+def _accept_language(request: Request) -> str | None:
+    header = request.headers.get("accept-language", "")
+    return header.split(",")[0].split(";")[0].strip() or None
+
+
+def report_router(services: Services) -> APIRouter:
+    router = APIRouter()
+    desk = services.desk
+    countries = services.guard.directory.countries
+
+    def page(name: str, lang: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+        languages = [(code, desk.strings[code]["name"]) for code in desk.strings]
+        form = extra.pop("form", {"kind": "", "message": "", "age": "", "country": "", "contact": ""})
+        return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
+                      countries=countries, form=form, **extra)
+
+    @router.get("/report", response_class=HTMLResponse, include_in_schema=False)
+    def report_form(request: Request, lang: str | None = None) -> Response:
+        return page("report.html", desk.lang(lang or _accept_language(request)), error=None)
+
+    @router.post("/report", response_class=HTMLResponse, include_in_schema=False)
+    def report_submit(kind: Annotated[str, Form()] = "other", message: Annotated[str, Form()] = "",
+                      age: Annotated[str, Form()] = "", country: Annotated[str, Form()] = "",
+                      contact: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "en") -> Response:
+        code = desk.lang(lang)
+        form = {"kind": kind, "message": message[:4000], "age": age, "country": country, "contact": contact[:200]}
+        try:
+            receipt = desk.submit(ReportRequest(kind=kind or "other", message=message[:4000], age=age or None,
+                                                lang=code, country=country or None, contact=contact[:200] or None))
+        except ChildGuardError as exc:
+            return page("report.html", code, status_code=422, error=str(exc), form=form)
+        return page("report_done.html", code, receipt=receipt, helplines=receipt.helplines)
+
+    @router.get("/report/status", response_class=HTMLResponse, include_in_schema=False)
+    def report_status_page(code: str = "", lang: str = "en") -> Response:
+        lang = desk.lang(lang)
+        try:
+            status = desk.status(code, lang)
+            text, ok, http = status.message, True, 200
+        except ChildGuardError as exc:
+            text, ok, http = str(exc), False, exc.http_status
+        return page("report_done.html", lang, status_code=http, receipt=None, status_text=text, status_ok=ok,
+                    helplines=services.guard.directory.lookup(None, None))
+
+    @router.get("/v1/reports/form", tags=["reporting"])
+    def report_form_api(lang: str = "en") -> dict[str, Any]:
+        """Everything an app needs to build its own native report screen: texts in the child's language,
+        the choices, the text direction and the countries with helplines."""
+        code = desk.lang(lang)
+        texts = desk.strings[code]
+        return {"lang": code, "dir": texts.get("dir", "ltr"), "kinds": list(KINDS), "texts": texts,
+                "countries": countries, "languages": list(desk.strings)}
+
+    @router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"])
+    async def report_api(body: ReportRequest) -> JSONResponse:
+        receipt = await run_in_threadpool(desk.submit, body)
+        return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
+
+    @router.get("/v1/reports/{reference}", response_model=ReportStatus, tags=["reporting"])
+    def report_status_api(reference: str, lang: str = "en") -> ReportStatus:
+        return desk.status(reference, lang)
+
+    return router

@@ -1,0 +1,92 @@
+"""Parental-consent records per child profile (5b; COPPA, GDPR art. 8, AADC standard 7).
+
+A service that needs verifiable parental consent records it here before the child uses the product;
+withdrawal deletes what childguard holds about the child (review cases, conversation state) and keeps a
+tombstone that says when and how consent ended, so an auditor can see that it was honoured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..errors import InvalidInputError, NotFoundError
+from .models import Consent
+from .store import Store, _utc
+
+SCOPES = ("chat", "moderation", "conversation_monitoring", "review_by_humans", "reports")
+METHODS = ("signed_form", "card_check", "id_check", "video_call", "email_plus", "in_person", "other")
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    status: str
+    scope: list[str]
+    method: str
+    granted_at: str
+    withdrawn_at: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "scope": self.scope, "method": self.method, "granted_at": self.granted_at,
+                "withdrawn_at": self.withdrawn_at}
+
+
+def _record(row: Consent) -> ConsentRecord:
+    return ConsentRecord(row.status, list(row.scope), row.method, _utc(row.granted_at).isoformat(),
+                         _utc(row.withdrawn_at).isoformat() if row.withdrawn_at else None)
+
+
+class Consents:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def grant(self, profile_id: str, method: str, scope: list[str] | None = None, guardian_contact: str | None = None,
+              actor: str = "api") -> ConsentRecord:
+        if method not in METHODS:
+            raise InvalidInputError(f"method must be one of {', '.join(METHODS)} (how the parent was verified)")
+        scope = list(scope or SCOPES)
+        unknown = sorted(set(scope) - set(SCOPES))
+        if unknown:
+            raise InvalidInputError(f"unknown scope {unknown}; choose from {', '.join(SCOPES)}")
+        if guardian_contact is not None and len(guardian_contact) > 300:
+            raise InvalidInputError("guardian_contact: at most 300 characters")
+        ref = self.store.profile_ref(profile_id)
+        now = datetime.now(UTC)
+        sealed = self.store.box.seal(guardian_contact, b"consent") if guardian_contact else None
+        with self.store.sessions.begin() as s:
+            row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
+            if row is None:
+                row = Consent(profile_ref=ref, status="granted", guardian=sealed, scope=scope, method=method,
+                              granted_at=now)
+                s.add(row)
+            else:  # consent given again after a withdrawal, or its scope changed
+                row.status, row.guardian, row.scope, row.method = "granted", sealed, scope, method
+                row.granted_at, row.withdrawn_at = now, None
+            self.store._audit(s, actor, "consent_granted", None, f"{ref[:12]} {method} {','.join(scope)}")
+            s.flush()
+            return _record(row)
+
+    def status(self, profile_id: str) -> ConsentRecord | None:
+        ref = self.store.profile_ref(profile_id)
+        with self.store.sessions() as s:
+            row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
+            return _record(row) if row else None
+
+    def allows(self, profile_id: str, purpose: str) -> bool:
+        record = self.status(profile_id)
+        return record is not None and record.status == "granted" and purpose in record.scope
+
+    def withdraw(self, profile_id: str, actor: str = "api") -> tuple[ConsentRecord, int]:
+        """Return the tombstone and the number of review cases deleted."""
+        ref = self.store.profile_ref(profile_id)
+        with self.store.sessions.begin() as s:
+            row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
+            if row is None:
+                raise NotFoundError("no consent is recorded for this profile")
+            row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
+            self.store._audit(s, actor, "consent_withdrawn", None, ref[:12])
+            record = _record(row)
+        deleted = self.store.delete_profile(ref, actor)
+        return record, deleted

@@ -1,0 +1,117 @@
+"""Aggregated decision counts for the transparency report (3c).
+
+Decisions are counted in memory (a dict increment per decision, so the moderation path stays fast)
+and flushed to the store as one upsert per cell. Only counts by day, source, category, action, age
+band and language are kept: no text, no ids. Small cells are suppressed when published, so a count of
+one cannot point at a child."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..decision import Decision
+from .models import DecisionCount, ReviewCase
+from .store import Store, _utc
+
+Cell = tuple[str, str, str, str, str, str]  # day, source, category, action, age_band, lang
+
+
+class DecisionCounter:
+    def __init__(self) -> None:
+        self._counts: Counter[Cell] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, decision: Decision, source: str, today: date | None = None) -> None:
+        day = (today or datetime.now(UTC).date()).isoformat()
+        lang = decision.lang if decision.lang else "und"
+        # one cell per decision, under its primary (first flagged) category, so every breakdown sums to
+        # the number of decisions
+        category = decision.flagged[0] if decision.flagged else "none"
+        with self._lock:
+            self._counts[(day, source, category, decision.action.value, decision.age_band.value, lang)] += 1
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def flush(self, store: Store) -> int:
+        """Write and clear the pending counts; on failure they are put back, so nothing is lost."""
+        with self._lock:
+            batch, self._counts = self._counts, Counter()
+        if not batch:
+            return 0
+        try:
+            dialect = store.engine.dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            with store.sessions.begin() as s:
+                for (day, source, category, action, band, lang), n in batch.items():
+                    stmt = insert(DecisionCount).values(day=day, source=source, category=category, action=action,
+                                                        age_band=band, lang=lang, count=n)
+                    s.execute(stmt.on_conflict_do_update(
+                        index_elements=["day", "source", "category", "action", "age_band", "lang"],
+                        set_={"count": DecisionCount.count + stmt.excluded.count}))
+        except Exception:
+            with self._lock:
+                self._counts.update(batch)
+            raise
+        return sum(batch.values())
+
+
+def _suppress(counts: dict[str, int], min_count: int) -> dict[str, int | str]:
+    return {k: (v if v >= min_count else f"<{min_count}") for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
+def transparency(store: Store, days: int = 30, min_count: int = 5, today: date | None = None) -> dict[str, Any]:
+    """Everything the public transparency page shows, aggregated over the last `days` days."""
+    end = today or datetime.now(UTC).date()
+    start = end - timedelta(days=days - 1)
+    by: dict[str, Counter[str]] = {k: Counter() for k in ("category", "action", "age_band", "lang", "source", "day")}
+    with store.sessions() as s:
+        rows = s.execute(select(DecisionCount.day, DecisionCount.source, DecisionCount.category,
+                                DecisionCount.action, DecisionCount.age_band, DecisionCount.lang,
+                                func.sum(DecisionCount.count))
+                         .where(DecisionCount.day >= start.isoformat(), DecisionCount.day <= end.isoformat())
+                         .group_by(DecisionCount.day, DecisionCount.source, DecisionCount.category,
+                                   DecisionCount.action, DecisionCount.age_band, DecisionCount.lang)).all()
+        since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+        cases = s.execute(select(ReviewCase.created_at, ReviewCase.decided_at, ReviewCase.status,
+                                 ReviewCase.resolution, ReviewCase.source)
+                          .where(ReviewCase.created_at >= since)).all()
+    for day, source, category, action, band, lang, n in rows:
+        n = int(n)
+        by["category"][category] += n
+        by["action"][action] += n
+        by["age_band"][band] += n
+        by["lang"][lang] += n
+        by["source"][source] += n
+        by["day"][day] += n
+    total = sum(by["day"].values())
+    hours = sorted((_utc(d) - _utc(c)).total_seconds() / 3600 for c, d, *_ in cases if d is not None)
+    resolutions: Counter[str] = Counter(r for *_, r, _src in cases if r)
+    review = {
+        "cases_opened": len(cases),
+        "cases_closed": sum(1 for c in cases if c[2] == "closed"),
+        "reports_received": sum(1 for c in cases if c[4] == "report"),
+        "median_hours_to_decision": round(statistics.median(hours), 2) if hours else None,
+        "p90_hours_to_decision": round(hours[min(len(hours) - 1, int(0.9 * len(hours)))], 2) if hours else None,
+        "resolutions": _suppress(dict(resolutions), min_count),
+    }
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "days": days},
+        "suppression": f"cells under {min_count} are shown as '<{min_count}' so that no count points at a child",
+        "counted": total,
+        "by_category": _suppress(dict(by["category"]), min_count),
+        "by_action": _suppress(dict(by["action"]), min_count),
+        "by_age_band": _suppress(dict(by["age_band"]), min_count),
+        "by_language": _suppress(dict(by["lang"]), min_count),
+        "by_source": _suppress(dict(by["source"]), min_count),
+        "by_day": {d: by["day"][d] for d in sorted(by["day"])},
+        "review": review,
+    }
