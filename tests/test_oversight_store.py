@@ -13,7 +13,7 @@ from childguard.reporting import ReportDesk, ReportRequest, normalize_reference
 from childguard.store import Store
 from childguard.store.accounts import Accounts
 from childguard.store.consent import Consents
-from childguard.store.models import ConsoleSession, Consent, ReviewCase, User
+from childguard.store.models import Consent, ConsoleSession, ReviewCase, User
 from childguard.store.stats import DecisionCounter, transparency
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 

@@ -19,12 +19,17 @@ from ..errors import AuthError, ChildGuardError, ForbiddenError
 from ..store.accounts import SessionInfo
 from ..store.store import RESOLUTIONS
 from .context import Services
-from .web import SECURITY_HEADERS, cookie_secure, render, same_origin
+from .web import SECURITY_HEADERS, cookie_secure, same_origin
+from .web import render as _render
 
 SESSION_COOKIE = "cg_session"
 LOGIN_COOKIE = "cg_login_csrf"
 RESOLUTION_LABELS = {"resolved": "Resolved", "false_alarm": "False alarm",
                      "referred_helpline": "Referred to a helpline", "referred_authority": "Referred to an authority"}
+
+
+def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return _render(name, status_code, referrer="same-origin", **context)
 
 
 def console_router(services: Services) -> APIRouter:

@@ -150,6 +150,8 @@ class Gateway:
                                 "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge}
         stream = bool(body.get("stream"))
         if action.rank >= Action.REDIRECT.rank:
+            if "emotional_dependency" in decision.flagged:
+                nudge = info["nudge"] = None  # the answer already is the attachment nudge; say it once
             return self._reply(_safe_text(decision) + _nudged(nudge), model, info | {"upstream_called": False},
                                stream)
         if not self.settings.upstream_url:

@@ -16,7 +16,7 @@ from .context import Services
 from .web import render
 
 
-def _bars(counts: dict[str, Any], names: dict[str, str] | None = None, width: int = 420) -> list[dict[str, Any]]:
+def _bars(counts: dict[str, Any], names: dict[str, str] | None = None, width: int = 170) -> list[dict[str, Any]]:
     """Horizontal bar geometry for the SVG chart; suppressed cells are drawn as empty bars."""
     numeric = {k: v for k, v in counts.items() if isinstance(v, int)}
     top = max(numeric.values(), default=1) or 1

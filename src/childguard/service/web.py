@@ -28,9 +28,11 @@ SECURITY_HEADERS = {
 }
 
 
-def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(name: str, status_code: int = 200, referrer: str = "no-referrer", **context: Any) -> HTMLResponse:
+    """`referrer`: the console uses "same-origin" so that its own form posts carry an Origin to check
+    (with "no-referrer" Chromium sends `Origin: null`); pages children see send no referrer anywhere."""
     html = env.get_template(name).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, "Referrer-Policy": referrer})
 
 
 def is_loopback(host: str | None) -> bool:
