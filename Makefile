@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint train eval model-card bench clean install browser
+.PHONY: run demo test lint train eval model-card bench clean install browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: the main job on embedded defaults: a decision demo over the bundled example messages
+## run: the main job on embedded defaults: the HTTP service on 127.0.0.1:8000 (SQLite store in
+## ./childguard-data, shipped detectors); it prints its URLs
 run: $(STAMP)
+	$(BIN)/childguard serve
+
+## demo: the decision demo over the bundled example messages (no server)
+demo: $(STAMP)
 	$(BIN)/childguard demo
 
 ## browser: Debian's chromium for the page tests (Playwright drives it; no browser download)
