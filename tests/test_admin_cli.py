@@ -18,7 +18,8 @@ from childguard.store.accounts import Accounts
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "CHILDGUARD_DATABASE_URL": f"sqlite:///{tmp}/cg.db", "CHILDGUARD_KEY_FILE": str(tmp / "key"), **extra}
+    return {**os.environ, "CHILDGUARD_DATABASE_URL": f"sqlite:///{tmp}/cg.db",
+            "CHILDGUARD_KEY_FILE": str(tmp / "key"), **extra}
 
 
 def cli(tmp: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
