@@ -35,9 +35,11 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-## train: rebuild the embedded classifier from ../shared/data plus training/seeds (seeded, reproducible)
+## train: rebuild the embedded classifier from ../shared/data plus training/seeds (seeded, reproducible);
+## REVIEWED="false_alarms.jsonl ..." adds the console's false-alarm exports as benign rows
 train: $(STAMP)
-	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models
+	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models \
+	  $(foreach f,$(REVIEWED),--reviewed $(f))
 
 ## eval: score the shipped model end to end on the held-out split that `make train` wrote
 eval: $(STAMP)

@@ -89,6 +89,7 @@ def test_child_reports_in_arabic_right_to_left_and_follows_up(site: tuple[str, S
     page.goto(f"{url}/report?lang=ar")
     page.fill("#code", code.lower())
     page.click("form[action='/report/status'] button")
+    assert code.lower() not in page.url.lower()  # not in the history of a shared device
     assert page.locator("p[role=status]").inner_text() == "وصلنا بلاغك. سينظر فيه مساعد قريبًا."
     assert all(r.startswith(url) for r in requests), requests  # nothing loaded from elsewhere
     case = next(c for c in store.queue() if c["source"] == "report")

@@ -61,3 +61,18 @@ def test_shipped_model_matches_training_labels_and_size() -> None:
     assert model.weights.shape == (1 << model.dim_bits, len(LABELS))
     size = (Path(__file__).parents[1] / "src/childguard/models/classifier.npz").stat().st_size
     assert size <= 50 * 1024 * 1024
+
+
+def test_console_false_alarms_become_benign_training_rows(tmp_path: Path) -> None:
+    from training.build_dataset import reviewed_rows
+
+    export = tmp_path / "false_alarms.jsonl"
+    export.write_text(
+        '{"text": "we killed it at the school play", "label": "benign", "flagged_as": ["violence"], '
+        '"lang": "en", "age_band": "10-12", "source": "moderation", "case_id": 7}\n'
+        "not json\n"
+        '{"text": "", "label": "benign", "case_id": 8}\n', encoding="utf-8")
+    rows = reviewed_rows([export])
+    assert len(rows) == 1 and rows[0]["labels"] == [] and rows[0]["lang"] == "en"
+    assert rows[0]["source"] == "moderator_false_alarms" and rows[0]["group"] == "reviewed:7"
+    assert any(r["text"] == "we killed it at the school play" for r in build(None, reviewed=[export]))

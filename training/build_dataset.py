@@ -277,8 +277,28 @@ PUBLIC_SOURCES = (davidson, hatexplain, stormfront, mlma, germeval, korean, cold
 PUBLIC_TRAIN_CAP = 1500
 
 
-def build(shared: Path | None, seed: int = 13) -> list[Row]:
-    rows = list(seed_rows(seed)) + list(template_rows(seed))
+def reviewed_rows(paths: list[Path]) -> list[Row]:
+    """False alarms exported from the moderators' console (`/console/export/false-alarms.jsonl`): texts a
+    human judged harmless although the model flagged them, so they become benign training rows (4i feeds
+    back into 3e). Bad lines are skipped with a message, not fatal."""
+    rows: list[Row] = []
+    for path in paths:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                item = json.loads(line)
+                text, label = str(item["text"]), item.get("label", "benign")
+            except (ValueError, KeyError, TypeError):
+                print(f"{path}:{n}: not a console export row, skipped")
+                continue
+            if label != "benign" or not text.strip():
+                continue
+            group = f"reviewed:{item.get('case_id', n)}"
+            rows.append(_row(text, [], str(item.get("lang") or "und"), "moderator_false_alarms", group))
+    return rows
+
+
+def build(shared: Path | None, seed: int = 13, reviewed: list[Path] | None = None) -> list[Row]:
+    rows = list(seed_rows(seed)) + list(template_rows(seed)) + reviewed_rows(reviewed or [])
     if shared is not None:
         for source in PUBLIC_SOURCES:
             public = source(shared)
@@ -297,8 +317,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("build/dataset.jsonl"))
+    ap.add_argument("--reviewed", type=Path, action="append", default=[],
+                    help="false-alarm export of the console (JSONL); repeatable")
     args = ap.parse_args()
-    rows = build(args.shared)
+    rows = build(args.shared, reviewed=args.reviewed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for r in rows:

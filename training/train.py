@@ -156,10 +156,12 @@ def main() -> None:
     ap.add_argument("--heldout", type=Path, default=Path("build/heldout.jsonl"))
     ap.add_argument("--dim-bits", type=int, default=DEFAULT_DIM_BITS)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--reviewed", type=Path, action="append", default=[],
+                    help="false alarms exported from the moderators' console (JSONL), as benign rows; repeatable")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    rows = build(args.shared, seed=args.seed)
+    rows = build(args.shared, seed=args.seed, reviewed=args.reviewed)
     train_rows = [r for r in rows if r["split"] == "train"]
     test_rows = [r for r in rows if r["split"] == "test"]
     print(f"{len(train_rows)} training rows, {len(test_rows)} held-out rows")

@@ -51,8 +51,10 @@ def report_router(services: Services) -> APIRouter:
             return page("report.html", code, status_code=422, error=str(exc), form=form)
         return page("report_done.html", code, receipt=receipt, helplines=receipt.helplines)
 
-    @router.get("/report/status", response_class=HTMLResponse, include_in_schema=False)
-    def report_status_page(code: str = "", lang: str = "en") -> Response:
+    @router.post("/report/status", response_class=HTMLResponse, include_in_schema=False)
+    def report_status_page(code: Annotated[str, Form(max_length=40)] = "",
+                           lang: Annotated[str, Form()] = "en") -> Response:
+        """A POST, so the code never lands in the browser history of a shared family device."""
         lang = desk.lang(lang)
         try:
             status = desk.status(code, lang)
