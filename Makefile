@@ -23,11 +23,14 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/childguard demo
 
-## browser: Debian's chromium for the page tests (Playwright drives it; no browser download)
+## browser: Debian's chromium for the page tests (Playwright drives it; no browser download), and a
+## Devanagari font so the Hindi report page renders in screenshots
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium not installed: browser tests will be skipped"; }
+	@[ -e /usr/share/fonts/truetype/lohit-devanagari ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-lohit-deva >/dev/null 2>&1 || true
 
 ## test: lint, type-check and every test
 test: $(STAMP) browser

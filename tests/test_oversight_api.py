@@ -53,6 +53,7 @@ def test_report_api_gives_a_code_helplines_and_a_status(served: tuple[str, Store
     assert httpx.post(f"{url}/v1/reports", json={"kind": "bullying", "country": "Narnia"}).status_code == 422
     form = httpx.get(f"{url}/v1/reports/form", params={"lang": "ar"}).json()
     assert form["dir"] == "rtl" and form["texts"]["send"] == "إرسال" and "KE" in form["countries"]
+    assert form["country_names"]["KE"] == "كينيا"
     assert {"en", "fr", "es", "de", "ar", "pt", "sw", "hi"} <= set(form["languages"])
 
 

@@ -97,11 +97,20 @@ def test_child_reports_in_arabic_right_to_left_and_follows_up(site: tuple[str, S
     page.close()
 
 
+def test_hindi_report_page_screenshot(site: tuple[str, Store], browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 420, "height": 900})
+    page.goto(f"{site[0]}/report?lang=hi")
+    assert page.locator("h1").inner_text() == "हमें बताओ क्या हुआ"
+    _shot(page, "report_hi.png")
+    page.close()
+
+
 @pytest.mark.parametrize("lang,word", [("en", "Send"), ("fr", "Envoyer"), ("es", "Enviar"), ("de", "Senden"),
                                        ("pt", "Enviar"), ("sw", "Tuma"), ("hi", "भेजो")])
 def test_report_page_in_every_language(site: tuple[str, Store], lang: str, word: str) -> None:
     r = httpx.get(f"{site[0]}/report", params={"lang": lang})
     assert r.status_code == 200 and f'lang="{lang}" dir="ltr"' in r.text and f">{word}</button>" in r.text
+    assert ">Kenya<" in r.text or ">Kenia<" in r.text or ">Quênia<" in r.text or ">केन्या<" in r.text  # named, not coded
 
 
 def test_moderator_reviews_a_case_and_the_log_records_it(site: tuple[str, Store], browser: Any) -> None:
@@ -132,6 +141,7 @@ def test_moderator_reviews_a_case_and_the_log_records_it(site: tuple[str, Store]
     page.fill("#notes", "song lyrics quoted in class; spoke to the teacher")
     page.click("text=Save decision")
     assert f"decided={case_id}" in page.url
+    assert page.locator("p.ok").inner_text() == f"Decision saved for case #{case_id}."
     page.goto(f"{url}/console?status=closed")
     assert page.locator(f"a[href='/console/cases/{case_id}']").is_visible()
     # a forged POST without the session's CSRF token is refused, even with the cookie

@@ -87,13 +87,13 @@ def console_router(services: Services) -> APIRouter:
         return response
 
     @router.get("", response_class=HTMLResponse)
-    def queue(request: Request, status: str = "open") -> Response:
+    def queue(request: Request, status: str = "open", decided: int | None = None) -> Response:
         session = who(request)
         if session is None:
             return to_login()
         status = status if status in ("open", "closed") else "open"
         cases = store.queue(status)
-        return render("queue.html", me=session, cases=cases, status=status, **common)
+        return render("queue.html", me=session, cases=cases, status=status, decided=decided, **common)
 
     @router.get("/cases/{case_id}", response_class=HTMLResponse)
     def case(request: Request, case_id: int) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from babel import Locale
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -28,11 +29,16 @@ def report_router(services: Services) -> APIRouter:
     desk = services.desk
     countries = services.guard.directory.countries
 
+    def country_names(lang: str) -> list[tuple[str, str]]:
+        """Countries with helplines, named in the child's language (CLDR via Babel), sorted by that name."""
+        names = Locale.parse(lang).territories
+        return sorted(((c, names.get(c, c)) for c in countries), key=lambda item: item[1])
+
     def page(name: str, lang: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
         languages = [(code, desk.strings[code]["name"]) for code in desk.strings]
         form = extra.pop("form", {"kind": "", "message": "", "age": "", "country": "", "contact": ""})
         return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
-                      countries=countries, form=form, **extra)
+                      countries=country_names(lang), form=form, **extra)
 
     @router.get("/report", response_class=HTMLResponse, include_in_schema=False)
     def report_form(request: Request, lang: str | None = None) -> Response:
@@ -71,7 +77,8 @@ def report_router(services: Services) -> APIRouter:
         code = desk.lang(lang)
         texts = desk.strings[code]
         return {"lang": code, "dir": texts.get("dir", "ltr"), "kinds": list(KINDS), "texts": texts,
-                "countries": countries, "languages": list(desk.strings)}
+                "countries": countries, "country_names": dict(country_names(code)),
+                "languages": list(desk.strings)}
 
     @router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"])
     async def report_api(body: ReportRequest) -> JSONResponse:
