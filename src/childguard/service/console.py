@@ -119,26 +119,29 @@ def console_router(services: Services) -> APIRouter:
             return render("message.html", status_code=exc.http_status, me=session, title="Not saved", text=str(exc))
         return RedirectResponse("/console?decided=" + str(case_id), status_code=303)
 
-    @router.get("/audit", response_class=HTMLResponse)
-    def audit(request: Request) -> Response:
+    def admin(request: Request, why: str) -> SessionInfo | Response:
+        """The signed-in admin, or the response to send instead (sign-in page, or 'admins only')."""
         session = who(request)
         if session is None:
             return to_login()
         if not session.is_admin:
-            return render("message.html", status_code=403, me=session, title="Admins only",
-                          text="The audit log is for admins. Ask an admin if you need an entry checked.")
+            return render("message.html", status_code=403, me=session, title="Admins only", text=why)
+        return session
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> Response:
+        session = admin(request, "The audit log is for admins. Ask an admin if you need an entry checked.")
+        if isinstance(session, Response):
+            return session
         store.audit(session.username, "audit_log_viewed")
         entries = list(reversed(store.audit_log()))[:500]
         return render("audit.html", me=session, entries=entries, intact=store.verify_audit_log())
 
     @router.get("/export/false-alarms.jsonl")
     def export(request: Request) -> Response:
-        session = who(request)
-        if session is None:
-            return to_login()
-        if not session.is_admin:
-            return render("message.html", status_code=403, me=session, title="Admins only",
-                          text="Exports of children's (redacted) words are for admins.")
+        session = admin(request, "Exports of children's (redacted) words are for admins.")
+        if isinstance(session, Response):
+            return session
         rows = store.false_alarms(session.username)
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         headers = {**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="false_alarms.jsonl"'}
