@@ -64,12 +64,17 @@ def test_consent_records_and_withdrawal_over_http(served: tuple[str, Store]) -> 
                                                "guardian_contact": "dad@example.org"})
     assert r.status_code == 201 and r.json()["status"] == "granted" and "guardian_contact" not in r.json()
     assert httpx.get(f"{url}/v1/consents/{profile}").json()["scope"][0] == "chat"
-    mod = httpx.post(f"{url}/v1/moderations", json={"input": "i want to kill myself", "age": 12, "profile": profile})
-    assert mod.json()["results"][0]["childguard"]["review_required"]
-    before = len(store.queue())
+    for _ in range(2):
+        mod = httpx.post(f"{url}/v1/moderations", json={"input": "i want to kill myself", "age": 12,
+                                                        "profile": profile})
+        assert mod.json()["results"][0]["childguard"]["review_required"]
+    newest = max(c["id"] for c in store.queue() if c["source"] == "moderation")
+    store.decide(newest, "mo", "resolved")  # the newer of the two was reviewed
+    closed_before = len(store.queue("closed"))
     w = httpx.post(f"{url}/v1/consents/{profile}/withdraw", json={"conversations": ["chat-1"]})
     assert w.status_code == 200 and w.json()["deleted"]["review_cases"] == 1
-    assert len(store.queue()) == before - 1
+    assert w.json()["kept_for_safeguarding"]["review_cases"] == 1  # the open self-harm case waits for a human
+    assert len(store.queue("closed")) == closed_before - 1
     assert httpx.get(f"{url}/v1/consents/{profile}").json()["status"] == "withdrawn"
     assert httpx.get(f"{url}/v1/consents/unknown-kid").status_code == 404
     assert httpx.post(f"{url}/v1/consents", json={"profile_id": "x", "method": "nope"}).status_code == 422

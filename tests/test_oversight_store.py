@@ -76,12 +76,19 @@ def test_consent_withdrawal_deletes_the_childs_cases(store: Store, guard: Guard)
         assert row.profile_ref != "child-42" and b"parent@example.org" not in (row.guardian or b"")
     d = guard.check("i want to kill myself", age=12)
     mine = store.open_case(d, "i want to kill myself", "gateway", profile="child-42")
+    reviewed = store.open_case(d, "i want to kill myself", "gateway", profile="child-42")
+    referred = store.open_case(d, "i want to kill myself", "gateway", profile="child-42")
     other = store.open_case(d, "i want to kill myself", "gateway", profile="child-7")
-    tombstone, deleted = consents.withdraw("child-42")
-    assert deleted == 1 and tombstone.status == "withdrawn" and tombstone.withdrawn_at
+    assert mine and reviewed and referred
+    store.decide(reviewed, "mo", "false_alarm")
+    store.decide(referred, "mo", "referred_authority")
+    tombstone, deleted, kept = consents.withdraw("child-42")
+    assert (deleted, kept) == (1, 2) and tombstone.status == "withdrawn" and tombstone.withdrawn_at
     with store.sessions() as s:
         ids = set(s.scalars(select(ReviewCase.id)))
-        assert mine not in ids and other in ids
+        # the open self-harm case and the referral stay for safeguarding, unlinked from the profile
+        assert reviewed not in ids and {mine, referred, other} <= ids
+        assert s.get(ReviewCase, mine).profile_ref is None  # type: ignore[union-attr]
         assert s.scalars(select(Consent)).one().guardian is None
     assert not consents.allows("child-42", "chat")
     actions = [e["action"] for e in store.audit_log()]

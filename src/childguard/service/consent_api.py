@@ -49,11 +49,15 @@ def consent_router(services: Services) -> APIRouter:
     @router.post("/{profile_id}/withdraw")
     def withdraw(profile_id: str, body: WithdrawRequest | None = None) -> dict[str, Any]:
         """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
-        conversations named in the body. The tombstone (when, how) stays for accountability."""
-        record, cases = consents.withdraw(profile_id)
+        conversations named in the body. The tombstone (when, how) stays for accountability; cases
+        safeguarding needs are unlinked and kept until decided and purged (see the response)."""
+        record, cases, kept = consents.withdraw(profile_id)
         keys = [conversation_key(services.store.profile_ref(profile_id)), *((body.conversations) if body else [])]
         for key in keys:
             services.conversations.forget(key)
-        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)}}
+        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)},
+                "kept_for_safeguarding": {"review_cases": kept,
+                                          "why": "referred to an authority, or open and of the most serious "
+                                                 "harms; unlinked from the profile, deleted by retention"}}
 
     return router

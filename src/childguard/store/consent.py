@@ -2,7 +2,9 @@
 
 A service that needs verifiable parental consent records it here before the child uses the product;
 withdrawal deletes what childguard holds about the child (review cases, conversation state) and keeps a
-tombstone that says when and how consent ended, so an auditor can see that it was honoured."""
+tombstone that says when and how consent ended, so an auditor can see that it was honoured. Cases that
+safeguarding needs (referred to an authority, or open and of the most serious harms) are unlinked from
+the profile instead and follow the normal retention: the adult withdrawing may be the one a case is about."""
 
 from __future__ import annotations
 
@@ -78,8 +80,9 @@ class Consents:
         record = self.status(profile_id)
         return record is not None and record.status == "granted" and purpose in record.scope
 
-    def withdraw(self, profile_id: str, actor: str = "api") -> tuple[ConsentRecord, int]:
-        """Return the tombstone and the number of review cases deleted."""
+    def withdraw(self, profile_id: str, actor: str = "api") -> tuple[ConsentRecord, int, int]:
+        """Return the tombstone, the number of review cases deleted and the number kept for safeguarding
+        (see `Store.delete_profile`)."""
         ref = self.store.profile_ref(profile_id)
         with self.store.sessions.begin() as s:
             row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
@@ -88,5 +91,5 @@ class Consents:
             row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
             self.store._audit(s, actor, "consent_withdrawn", None, ref[:12])
             record = _record(row)
-        deleted = self.store.delete_profile(ref, actor)
-        return record, deleted
+        deleted, kept = self.store.delete_profile(ref, actor)
+        return record, deleted, kept

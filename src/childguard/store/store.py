@@ -26,6 +26,7 @@ RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authori
 BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5}
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
+SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
 
 
 def _utc(dt: datetime) -> datetime:
@@ -153,14 +154,24 @@ class Store:
             self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
             return out
 
-    def delete_profile(self, profile_ref: str, actor: str) -> int:
-        """Withdrawal of consent: the child's cases go entirely; the audit log keeps only that it happened."""
+    def delete_profile(self, profile_ref: str, actor: str) -> tuple[int, int]:
+        """Withdrawal of consent: the child's cases are deleted, except two kinds that safeguarding needs
+        (and GDPR art. 17(3)(b) allows keeping): cases referred to an authority, and open cases of the
+        most serious harms (severity 4: abuse, grooming, sextortion, self-harm...), because the adult who
+        withdraws may be the one the case is about. Those are unlinked from the profile and follow the
+        normal retention. Returns (deleted, kept); the audit log records both counts."""
         with self.sessions.begin() as s:
-            ids = list(s.scalars(select(ReviewCase.id).where(ReviewCase.profile_ref == profile_ref)).all())
-            if ids:
-                s.execute(delete(ReviewCase).where(ReviewCase.id.in_(ids)))
-            self._audit(s, actor, "profile_data_deleted", None, f"{len(ids)} cases")
-            return len(ids)
+            rows = s.scalars(select(ReviewCase).where(ReviewCase.profile_ref == profile_ref)).all()
+            keep = [c.id for c in rows if c.resolution == "referred_authority"
+                    or (c.status == "open" and c.severity >= SAFEGUARDING_SEVERITY)]
+            drop = [c.id for c in rows if c.id not in keep]
+            if drop:
+                s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
+            if keep:
+                s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
+            self._audit(s, actor, "profile_data_deleted", None,
+                        f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
+            return len(drop), len(keep)
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete excerpts and report contacts older than the retention period; the case metadata and the
