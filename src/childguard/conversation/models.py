@@ -55,3 +55,8 @@ class ConversationDecision(BaseModel):
     findings: list[ConversationFinding] = Field(default_factory=list)
     nudge: str | None = Field(None, description="gentle child-facing nudge (4f), in the child's language")
     review_required: bool = False
+
+    @property
+    def escalations(self) -> list[str]:
+        """Kinds of the findings that escalate on their own (a human should review the conversation)."""
+        return [f.kind for f in self.findings if f.action.rank >= Action.ESCALATE.rank]

@@ -52,7 +52,7 @@ def consent_router(services: Services) -> APIRouter:
         conversations named in the body. The tombstone (when, how) stays for accountability; cases
         safeguarding needs are unlinked and kept until decided and purged (see the response)."""
         record, cases, kept = consents.withdraw(profile_id)
-        keys = [conversation_key(services.store.profile_ref(profile_id)), *((body.conversations) if body else [])]
+        keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
         for key in keys:
             services.conversations.forget(key)
         return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)},

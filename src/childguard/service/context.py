@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..conversation.guard import ConversationGuard, build_store
+from ..errors import ConsentRequiredError
 from ..guard import Guard
 from ..reporting import ReportDesk
 from ..settings import Settings
@@ -25,6 +26,12 @@ class Services:
     desk: ReportDesk = field(init=False)
     counter: DecisionCounter = field(init=False)
     conversations: ConversationGuard = field(init=False)
+
+    def require_consent(self, profile: str | None, purpose: str) -> None:
+        """With CHILDGUARD_REQUIRE_CONSENT, refuse a child profile that has no consent for `purpose`."""
+        if self.settings.require_consent and (profile is None or not self.consents.allows(profile, purpose)):
+            raise ConsentRequiredError(f"this service needs parental consent (scope '{purpose}') for the child "
+                                       "profile: record it with POST /v1/consents for this profile ('user')")
 
     def __post_init__(self) -> None:
         s = self.settings

@@ -10,8 +10,6 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from ..conversation.models import ConversationDecision, ConversationMessage
-from ..errors import ConsentRequiredError
-from ..policy import Action
 from .context import Services
 
 
@@ -23,15 +21,11 @@ def conversation_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
     def observe(body: ConversationTurn) -> ConversationDecision:
-        if services.settings.require_consent and (
-                body.profile is None or not services.consents.allows(body.profile, "conversation_monitoring")):
-            raise ConsentRequiredError("this service needs parental consent (scope 'conversation_monitoring') for "
-                                       "the child profile: record it with POST /v1/consents")
+        services.require_consent(body.profile, "conversation_monitoring")
         result = services.conversations.observe(body)
         services.counter.count(result.message_decision, "conversation")
-        kinds = [f.kind for f in result.findings if f.action.rank >= Action.ESCALATE.rank]
         services.store.open_case(result.message_decision, body.text, "conversation", profile=body.profile,
-                                 findings=kinds)
+                                 findings=result.escalations)
         return result
 
     @router.post("/messages", response_model=ConversationDecision)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from ..agebands import AgeBand
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import ConsentRequiredError, InvalidInputError
+from ..errors import InvalidInputError
 from ..policy import Action
 from .context import Services
 from .responses import error_response
@@ -103,7 +103,7 @@ class Gateway:
             await self._client.aclose()
             self._client = None
 
-    def _parse(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
+    def _parse(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any], str | None]:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
             raise InvalidInputError("'messages' must be a non-empty list of {role, content} objects")
@@ -116,7 +116,7 @@ class Gateway:
         profile = ext.get("profile", body.get("user"))
         if profile is not None and (not isinstance(profile, str) or not profile.strip()):
             raise InvalidInputError("'user' (or childguard.profile) must be a non-empty string id of the child profile")
-        return messages, users[-1]["content"], ext
+        return messages, users[-1]["content"], ext, profile
 
     def _check_input(self, last: str, ext: dict[str, Any], profile: str | None
                      ) -> tuple[Decision, Action, str | None, list[str]]:
@@ -132,18 +132,15 @@ class Gateway:
              "lang": lang, "country": country, "time": ext.get("time")})
         # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
         # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
-        kinds = [f.kind for f in result.findings if f.action.rank >= Action.ESCALATE.rank]
+        kinds = result.escalations
         decision = result.message_decision
         action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
         return decision, action, result.nudge, kinds
 
     async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
-        messages, last, ext = self._parse(body)
-        profile = ext.get("profile", body.get("user"))
-        if self.settings.require_consent and (
-                profile is None or not await run_in_threadpool(self.services.consents.allows, profile, "chat")):
-            raise ConsentRequiredError("this service needs parental consent before a child can chat: record it with "
-                                       "POST /v1/consents for this profile ('user'), including the 'chat' scope")
+        messages, last, ext, profile = self._parse(body)
+        if self.settings.require_consent:
+            await run_in_threadpool(self.services.require_consent, profile, "chat")
         model = str(self.settings.upstream_model or body.get("model") or "childguard")
         # with a profile the conversation state may live in Redis, and a case means a database write: both
         # block, so they run in the thread pool; a plain check (~0.5 ms of CPU) stays on the loop

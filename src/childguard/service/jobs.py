@@ -11,13 +11,15 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from ..store import Store
+from ..store.accounts import Accounts
 from .context import Services
 
 log = logging.getLogger("childguard.jobs")
 
 
-def purge_once(services: Services) -> dict[str, int]:
-    return {"excerpts_purged": services.store.purge(), "sessions_expired": services.accounts.purge_sessions()}
+def purge_once(store: Store, accounts: Accounts) -> dict[str, int]:
+    return {"excerpts_purged": store.purge(), "sessions_expired": accounts.purge_sessions()}
 
 
 async def _every(seconds: float, name: str, work: Callable[[], Awaitable[Any]]) -> None:
@@ -35,7 +37,7 @@ class Jobs:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def purge(self) -> dict[str, int]:
-        result = await run_in_threadpool(purge_once, self.services)
+        result = await run_in_threadpool(purge_once, self.services.store, self.services.accounts)
         if any(result.values()):
             log.info("retention purge: %s", result)
         return result

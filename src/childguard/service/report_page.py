@@ -29,16 +29,16 @@ def report_router(services: Services) -> APIRouter:
     desk = services.desk
     countries = services.guard.directory.countries
 
-    def country_names(lang: str) -> list[tuple[str, str]]:
-        """Countries with helplines, named in the child's language (CLDR via Babel), sorted by that name."""
-        names = Locale.parse(lang).territories
-        return sorted(((c, names.get(c, c)) for c in countries), key=lambda item: item[1])
+    # countries with helplines, named in the child's language (CLDR via Babel) and sorted by that name;
+    # computed once per page language rather than on every request
+    names = {lang: sorted(((c, Locale.parse(lang).territories.get(c, c)) for c in countries),
+                          key=lambda item: item[1]) for lang in desk.strings}
 
     def page(name: str, lang: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
         languages = [(code, desk.strings[code]["name"]) for code in desk.strings]
         form = extra.pop("form", {"kind": "", "message": "", "age": "", "country": "", "contact": ""})
         return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
-                      countries=country_names(lang), form=form, **extra)
+                      countries=names[lang], form=form, **extra)
 
     @router.get("/report", response_class=HTMLResponse, include_in_schema=False)
     def report_form(request: Request, lang: str | None = None) -> Response:
@@ -77,7 +77,7 @@ def report_router(services: Services) -> APIRouter:
         code = desk.lang(lang)
         texts = desk.strings[code]
         return {"lang": code, "dir": texts.get("dir", "ltr"), "kinds": list(KINDS), "texts": texts,
-                "countries": countries, "country_names": dict(country_names(code)),
+                "countries": countries, "country_names": dict(names[code]),
                 "languages": list(desk.strings)}
 
     @router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"])

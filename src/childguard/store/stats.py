@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..decision import Decision
@@ -72,26 +72,19 @@ def transparency(store: Store, days: int = 30, min_count: int = 5, today: date |
     """Everything the public transparency page shows, aggregated over the last `days` days."""
     end = today or datetime.now(UTC).date()
     start = end - timedelta(days=days - 1)
-    by: dict[str, Counter[str]] = {k: Counter() for k in ("category", "action", "age_band", "lang", "source", "day")}
+    fields = ("day", "source", "category", "action", "age_band", "lang")
+    by: dict[str, Counter[str]] = {k: Counter() for k in fields}
     with store.sessions() as s:
-        rows = s.execute(select(DecisionCount.day, DecisionCount.source, DecisionCount.category,
-                                DecisionCount.action, DecisionCount.age_band, DecisionCount.lang,
-                                func.sum(DecisionCount.count))
-                         .where(DecisionCount.day >= start.isoformat(), DecisionCount.day <= end.isoformat())
-                         .group_by(DecisionCount.day, DecisionCount.source, DecisionCount.category,
-                                   DecisionCount.action, DecisionCount.age_band, DecisionCount.lang)).all()
+        # one row per cell (unique constraint), so no GROUP BY is needed
+        rows = s.execute(select(*(getattr(DecisionCount, f) for f in fields), DecisionCount.count)
+                         .where(DecisionCount.day >= start.isoformat(), DecisionCount.day <= end.isoformat())).all()
         since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
         cases = s.execute(select(ReviewCase.created_at, ReviewCase.decided_at, ReviewCase.status,
                                  ReviewCase.resolution, ReviewCase.source)
                           .where(ReviewCase.created_at >= since)).all()
-    for day, source, category, action, band, lang, n in rows:
-        n = int(n)
-        by["category"][category] += n
-        by["action"][action] += n
-        by["age_band"][band] += n
-        by["lang"][lang] += n
-        by["source"][source] += n
-        by["day"][day] += n
+    for *cell, n in rows:
+        for field, value in zip(fields, cell, strict=True):
+            by[field][value] += int(n)
     total = sum(by["day"].values())
     hours = sorted((_utc(d) - _utc(c)).total_seconds() / 3600 for c, d, *_ in cases if d is not None)
     resolutions: Counter[str] = Counter(r for *_, r, _src in cases if r)
