@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
     evc.add_argument("--json-out", help="where to write the report as JSON")
 
+    eva = sub.add_parser("eval-age-signals", help="precision/recall of self-declared age per language, and the "
+                         "false-child rate on adults' sentences")
+    eva.add_argument("paths", nargs="*", default=["evalsets/age_signals"], help="YAML files or folders")
+    eva.add_argument("--json-out", help="where to write the report as JSON")
+
     srv = sub.add_parser("serve", help="start the HTTP service (APIs, gateway, console, report page) on embedded "
                          "defaults")
     srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
@@ -192,6 +197,22 @@ def _cmd_eval_conversations(args: argparse.Namespace, out: IO[str]) -> int:
     out.write(format_conversation_report(report) + "\n")
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _cmd_eval_age_signals(args: argparse.Namespace, out: IO[str]) -> int:
+    from .age_signal_evaluation import evaluate_age_signals, format_age_report, load_age_set
+    from .age_signals import default_detector
+    from .settings import get_settings
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InvalidInputError(f"no such file or folder: {', '.join(missing)}")
+    report = evaluate_age_signals(default_detector(), load_age_set(paths), get_settings().age_signal_min_confidence)
+    out.write(format_age_report(report) + "\n")
+    if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
@@ -351,6 +372,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "check": _cmd_check,
     "eval": _cmd_eval,
     "eval-conversations": _cmd_eval_conversations,
+    "eval-age-signals": _cmd_eval_age_signals,
     "audit": _cmd_audit,
     "serve": _cmd_serve,
     "redact": _cmd_redact,

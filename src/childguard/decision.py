@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .age_signals import AgeSignal
 from .agebands import AgeBand
 from .policy import Action
 
@@ -51,6 +52,8 @@ class Decision(BaseModel):
     obfuscations: list[str] = Field(default_factory=list)
     review_required: bool = False
     policy_version: str
+    age_signals: list[AgeSignal] = Field(default_factory=list, description="what the text says about the "
+                                         "writer's own age (kind, band, confidence; never the words), 4c")
 
     @property
     def allowed(self) -> bool:

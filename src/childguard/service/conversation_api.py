@@ -22,7 +22,8 @@ def conversation_router(services: Services) -> APIRouter:
 
     def observe(body: ConversationTurn) -> ConversationDecision:
         services.require_consent(body.profile, "conversation_monitoring")
-        result = services.conversations.observe(body)
+        ref = services.store.profile_ref(body.profile) if body.profile else None
+        result = services.conversations.observe(body, profile_ref=ref)
         services.counter.count(result.message_decision, "conversation")
         services.store.open_case(result.message_decision, body.text, "conversation", profile=body.profile,
                                  findings=result.escalations)

@@ -129,7 +129,7 @@ class Gateway:
         ref = self.store.profile_ref(profile)
         result = self.services.conversations.observe(
             {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last, "age": age,
-             "lang": lang, "country": country, "time": ext.get("time")})
+             "lang": lang, "country": country, "time": ext.get("time")}, profile_ref=ref)
         # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
         # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
         kinds = result.escalations
