@@ -13,6 +13,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
+from ..store.contests import Contests
 from ..store.stats import DecisionCounter
 
 
@@ -26,6 +27,7 @@ class Services:
     desk: ReportDesk = field(init=False)
     counter: DecisionCounter = field(init=False)
     conversations: ConversationGuard = field(init=False)
+    contests: Contests = field(init=False)
 
     def require_consent(self, profile: str | None, purpose: str) -> None:
         """With CHILDGUARD_REQUIRE_CONSENT, refuse a child profile that has no consent for `purpose`."""
@@ -40,3 +42,4 @@ class Services:
         self.desk = ReportDesk(self.guard, self.store)
         self.counter = DecisionCounter()
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
+        self.contests = Contests(self.store, s.contest_window_days)

@@ -25,6 +25,7 @@ from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
 from ..errors import InvalidInputError
 from ..policy import Action
+from ..store.contests import CONTESTABLE
 from .context import Services
 from .responses import error_response
 
@@ -59,11 +60,12 @@ def _completion(content: str, model: str, extra: dict[str, Any]) -> dict[str, An
             "childguard": extra}
 
 
-def _chunk(cid: str, model: str, content: str | None, finish: str | None = None) -> str:
+def _chunk(cid: str, model: str, content: str | None, finish: str | None = None,
+           extra: dict[str, Any] | None = None) -> str:
     delta = {"content": content} if content is not None else {}
-    return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
-                                  "model": model, "choices": [{"index": 0, "delta": delta,
-                                                               "finish_reason": finish}]}) + "\n\n"
+    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return "data: " + json.dumps(chunk | ({"childguard": extra} if extra else {})) + "\n\n"
 
 
 def _safe_text(decision: Decision) -> str:
@@ -159,6 +161,10 @@ class Gateway:
         if action.rank >= Action.REDIRECT.rank:
             if "emotional_dependency" in decision.flagged:
                 nudge = info["nudge"] = None  # the answer already is the attachment nudge; say it once
+            if action in CONTESTABLE:  # the child can say it was a mistake (3i)
+                info["contest_token"] = await run_in_threadpool(
+                    self.services.contests.issue, decision.model_copy(update={"action": action}), last, "gateway",
+                    profile)
             return self._reply(_safe_text(decision) + _nudged(nudge), model, info | {"upstream_called": False},
                                stream)
         if not self.settings.upstream_url:
@@ -203,7 +209,7 @@ class Gateway:
         async def one() -> AsyncIterator[str]:
             cid = f"chatcmpl-{uuid.uuid4().hex}"
             yield _chunk(cid, model, text)
-            yield _chunk(cid, model, None, "stop")
+            yield _chunk(cid, model, None, "stop", info)  # the last chunk carries the decision (contest token)
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(one(), media_type="text/event-stream")

@@ -36,7 +36,9 @@ def transparency_router(services: Services) -> APIRouter:
 
     def report() -> dict[str, Any]:
         services.counter.flush(services.store)  # include what the last seconds counted
-        return transparency(services.store, settings.transparency_days, settings.transparency_min_count)
+        data = transparency(services.store, settings.transparency_days, settings.transparency_min_count)
+        data["contests"] = services.contests.stats(settings.transparency_days, settings.transparency_min_count)
+        return data
 
     @router.get("/v1/transparency", tags=["transparency"])
     async def transparency_api() -> dict[str, Any]:
@@ -47,6 +49,6 @@ def transparency_router(services: Services) -> APIRouter:
         data = await run_in_threadpool(report)
         charts = {"action": _bars(data["by_action"]), "category": _bars(data["by_category"], names),
                   "age_band": _bars(data["by_age_band"]), "language": _bars(data["by_language"])}
-        return render("transparency.html", data=data, charts=charts)
+        return render("transparency.html", data=data, charts=charts, names=names)
 
     return router

@@ -44,6 +44,7 @@ class Store:
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
+        self._token_key = hashlib.sha256(b"childguard/contest-token/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
         self.migrate()
 
@@ -63,6 +64,11 @@ class Store:
         if not isinstance(profile_id, str) or not profile_id.strip() or len(profile_id) > 200:
             raise InvalidInputError("profile id must be a non-empty string of at most 200 characters")
         return hmac.new(self._profile_key, profile_id.strip().encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, data: bytes) -> bytes:
+        """HMAC-SHA256 with a key derived from the store key: tokens handed to children (contests) can be
+        checked without a lookup and cannot be forged or enumerated."""
+        return hmac.new(self._token_key, data, hashlib.sha256).digest()
 
     # -- cases ---------------------------------------------------------------------------------------
 
