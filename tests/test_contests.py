@@ -245,3 +245,17 @@ def test_contest_page_in_chromium_right_to_left(served: tuple[str, Store]) -> No
     assert all(r.startswith(url) for r in requests), requests
     case = next(c for c in store.queue() if c["source"] == "contest" and c["lang"] == "ar")
     assert case["severity"] == 0
+
+
+def test_withdrawing_consent_deletes_the_profiles_uncontested_tokens(served: tuple[str, Store]) -> None:
+    url, store = served
+    profile = f"kid-{uuid.uuid4().hex[:8]}"
+    httpx.post(f"{url}/v1/consents", json={"profile_id": profile, "method": "card_check"}, headers=AUTH)
+    token = httpx.post(f"{url}/v1/moderations", json={"input": BLOCKED, "age": 11, "profile": profile},
+                       headers=AUTH).json()["results"][0]["childguard"]["contest_token"]
+    assert token
+    w = httpx.post(f"{url}/v1/consents/{profile}/withdraw", headers=AUTH)
+    assert w.status_code == 200 and w.json()["deleted"]["contest_tokens"] == 1
+    with store.sessions() as s:
+        assert not s.scalars(select(ContestToken).where(ContestToken.profile_ref == store.profile_ref(profile))).all()
+    assert httpx.post(f"{url}/v1/contests", json={"token": token}).status_code == 404

@@ -113,6 +113,12 @@ class Contests:
             result = s.execute(delete(ContestToken).where(ContestToken.created_at < cutoff))
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def forget_profile(self, profile_ref: str) -> int:
+        """Withdrawal of consent: the profile's uncontested tokens (and their sealed excerpts) go at once."""
+        with self.store.sessions.begin() as s:
+            result = s.execute(delete(ContestToken).where(ContestToken.profile_ref == profile_ref))
+            return int(getattr(result, "rowcount", 0) or 0)
+
     # -- contests ------------------------------------------------------------------------------------
 
     def contest(self, token: str, note: str, reference_hash: str) -> int:
