@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     eva.add_argument("paths", nargs="*", default=["evalsets/age_signals"], help="YAML files or folders")
     eva.add_argument("--json-out", help="where to write the report as JSON")
 
+    comp = sub.add_parser("compliance", help="checklist of what this configuration meets under a jurisdiction "
+                          "profile, with evidence, and what the operator must still do")
+    comp.add_argument("--jurisdiction", help="UK, EU, US, US-CA, AU or default (default: CHILDGUARD_JURISDICTION)")
+    comp.add_argument("--no-store", action="store_true", help="do not read transparency figures from the store")
+    comp.add_argument("--json", action="store_true")
+
     srv = sub.add_parser("serve", help="start the HTTP service (APIs, gateway, console, report page) on embedded "
                          "defaults")
     srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
@@ -217,6 +223,19 @@ def _cmd_eval_age_signals(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_compliance(args: argparse.Namespace, out: IO[str]) -> int:
+    from .compliance import as_json, evaluate, format_checklist, store_figures
+    from .jurisdictions import apply_jurisdiction
+    from .settings import get_settings
+
+    settings = get_settings()
+    figures = None if args.no_store else store_figures(apply_jurisdiction(settings)[0])
+    j, results = evaluate(settings, args.jurisdiction, figures)
+    out.write((json.dumps(as_json(j, results), indent=2, ensure_ascii=False) if args.json
+               else format_checklist(j, results, settings.jurisdiction)) + "\n")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     import uvicorn
     from sqlalchemy.engine import make_url
@@ -373,6 +392,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "eval": _cmd_eval,
     "eval-conversations": _cmd_eval_conversations,
     "eval-age-signals": _cmd_eval_age_signals,
+    "compliance": _cmd_compliance,
     "audit": _cmd_audit,
     "serve": _cmd_serve,
     "redact": _cmd_redact,

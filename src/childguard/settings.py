@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     age_assurance_api_key: str | None = Field(None, repr=False)
     age_assurance_timeout_s: float = Field(3.0, gt=0)
     age_assurance_fail_closed: bool = Field(True, description="no answer in time: apply the younger band anyway")
+    jurisdiction: str | None = Field(None, description="preset of data/jurisdictions (UK, EU, US, US-CA, AU, "
+                                     "default): consent, reminders, retention, published counts; explicit settings win")
+    ai_disclosure_every_s: float | None = Field(None, gt=0, description="remind known minors they talk with an AI "
+                                                "at the start and this often (set by US-CA, EU, AU, default)")
     contest_window_days: float = Field(14, gt=0, description="a blocked or redirected child's message can be "
                                        "contested for this long; its sealed excerpt is deleted after (3i)")
     llm_guard_url: str | None = Field(None, description="OpenAI-compatible base URL of an LLM guard model.")

@@ -82,9 +82,11 @@ class ConversationGuard:
             if f.kind in NUDGE_FOR and msg.role != "contact":
                 nudge = choose_nudge(NUDGE_FOR[f.kind], decision.message_lang)
                 break
+        disclosure = (choose_nudge("nudge.ai_disclosure", decision.message_lang)
+                      if any(f.kind == "ai_disclosure" for f in findings) else None)
         return ConversationDecision(conversation=msg.conversation, turn=state.turns, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.rank >= 4, age_check=age_check)
+                                    review_required=action.rank >= 4, age_check=age_check, disclosure=disclosure)
 
     def _age_signals(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
                      band: AgeBand, profile_ref: str | None) -> tuple[Inspection, str | None]:
@@ -92,7 +94,10 @@ class ConversationGuard:
         mode the guard has already decided this message for it; in "verify" mode the provider is asked
         first and the message is decided again once it confirms."""
         implied = youngest_strong(inspection.decision.age_signals, self.settings.age_signal_min_confidence)
-        if implied is None or younger(implied, band) is band:
+        if implied is None or younger(implied, band) is not implied:
+            return inspection, None  # no signal, or one older than the band in force: never looser
+        if implied is band:  # the band in force, now known from the child: remember it, nothing to switch
+            state.age_band = band.value
             return inspection, None
         if self.settings.age_signal_mode == "switch":
             state.age_band = implied.value

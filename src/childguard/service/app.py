@@ -22,6 +22,7 @@ from .. import __version__
 from ..decision import Decision
 from ..errors import ChildGuardError, InvalidInputError
 from ..guard import Guard
+from ..jurisdictions import apply_jurisdiction
 from ..policy import Action
 from ..settings import Settings, get_settings
 from ..store import Store
@@ -92,12 +93,14 @@ def to_openai(decision: Decision) -> ModerationResult:
 
 
 def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    configured = settings or get_settings()
+    settings, jurisdiction = apply_jurisdiction(configured)  # the profile fills what the operator left unset
     guard = guard or Guard(settings)
     guard.warm_up()
     store = store or Store(settings)
     started = time.time()
-    services = Services(settings, guard, store)
+    services = Services(settings, guard, store, jurisdiction=jurisdiction,
+                        consent_overridden="require_consent" in configured.model_fields_set)
     gateway = Gateway(services)
     jobs = Jobs(services)
 

@@ -22,7 +22,7 @@ def conversation_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
     def observe(body: ConversationTurn) -> ConversationDecision:
-        services.require_consent(body.profile, "conversation_monitoring")
+        services.require_consent(body.profile, "conversation_monitoring", body.country, body.age)
         ref = services.store.profile_ref(body.profile) if body.profile else None
         result = services.conversations.observe(body, profile_ref=ref)
         services.counter.count(result.message_decision, "conversation")

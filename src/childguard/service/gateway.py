@@ -85,6 +85,11 @@ def _nudged(nudge: str | None) -> str:
     return f"\n\n{nudge}" if nudge else ""
 
 
+def _disclosed(disclosure: str | None) -> str:
+    """The AI-disclosure reminder goes first, before the answer (SB 243: "at the beginning")."""
+    return f"{disclosure}\n\n" if disclosure else ""
+
+
 class Gateway:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -121,13 +126,13 @@ class Gateway:
         return messages, users[-1]["content"], ext, profile
 
     def _check_input(self, last: str, ext: dict[str, Any], profile: str | None
-                     ) -> tuple[Decision, Action, str | None, list[str]]:
+                     ) -> tuple[Decision, Action, str | None, list[str], str | None]:
         """The core decision on the child's message and, with a profile, the conversation's view of it:
-        (decision, overall action, nudge, conversation finding kinds)."""
+        (decision, overall action, nudge, conversation finding kinds, AI-disclosure reminder)."""
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
         if profile is None:
             decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
-            return decision, decision.action, None, []
+            return decision, decision.action, None, [], None
         ref = self.store.profile_ref(profile)
         result = self.services.conversations.observe(
             {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last, "age": age,
@@ -137,26 +142,28 @@ class Gateway:
         kinds = result.escalations
         decision = result.message_decision
         action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
-        return decision, action, result.nudge, kinds
+        return decision, action, result.nudge, kinds, result.disclosure
 
     async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
         messages, last, ext, profile = self._parse(body)
-        if self.settings.require_consent:
-            await run_in_threadpool(self.services.require_consent, profile, "chat")
+        if self.settings.require_consent or self.services.jurisdiction is not None:
+            await run_in_threadpool(self.services.require_consent, profile, "chat", ext.get("country"), ext.get("age"))
         model = str(self.settings.upstream_model or body.get("model") or "childguard")
         # with a profile the conversation state may live in Redis, and a case means a database write: both
         # block, so they run in the thread pool; a plain check (~0.5 ms of CPU) stays on the loop
         if profile is None:
-            decision, action, nudge, kinds = self._check_input(last, ext, profile)
+            decision, action, nudge, kinds, disclosure = self._check_input(last, ext, profile)
         else:
-            decision, action, nudge, kinds = await run_in_threadpool(self._check_input, last, ext, profile)
+            decision, action, nudge, kinds, disclosure = await run_in_threadpool(self._check_input, last, ext,
+                                                                                 profile)
         self.services.counter.count(decision, "gateway")
         case_id = None
         if decision.review_required or kinds:
             case_id = await run_in_threadpool(self.store.open_case, decision, last, "gateway", "system", profile,
                                               kinds)
         info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,
-                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge}
+                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge,
+                                "disclosure": disclosure}
         stream = bool(body.get("stream"))
         if action.rank >= Action.REDIRECT.rank:
             if "emotional_dependency" in decision.flagged:
@@ -165,7 +172,8 @@ class Gateway:
                 info["contest_token"] = await run_in_threadpool(
                     self.services.contests.issue, decision.model_copy(update={"action": action}), last, "gateway",
                     profile)
-            return self._reply(_safe_text(decision) + _nudged(nudge), model, info | {"upstream_called": False},
+            return self._reply(_disclosed(disclosure) + _safe_text(decision) + _nudged(nudge), model,
+                               info | {"upstream_called": False},
                                stream)
         if not self.settings.upstream_url:
             return error_response(503, "no_upstream", NO_UPSTREAM)
@@ -179,7 +187,7 @@ class Gateway:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         url = self.settings.upstream_url.rstrip("/") + "/chat/completions"
         if stream:
-            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge),
+            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge, disclosure),
                                      media_type="text/event-stream")
         try:
             r = await self.client.post(url, json=payload, headers=headers)
@@ -190,7 +198,7 @@ class Gateway:
         out = self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
             content = _safe_text(out)
-        content += _nudged(nudge)
+        content = _disclosed(disclosure) + content + _nudged(nudge)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True,
                                                                 "output_action": out.action.value}))
 
@@ -215,11 +223,13 @@ class Gateway:
         return StreamingResponse(one(), media_type="text/event-stream")
 
     async def _stream(self, url: str, payload: dict[str, Any], headers: dict[str, str], model: str,
-                      decision: Decision, nudge: str | None) -> AsyncIterator[str]:
+                      decision: Decision, nudge: str | None, disclosure: str | None = None) -> AsyncIterator[str]:
         """Release text only once it has been checked together with everything before it; hold back the
         last `stream_holdback_chars` so a harmful sentence is caught before the child sees its start."""
         cid, hold = f"chatcmpl-{uuid.uuid4().hex}", self.settings.stream_holdback_chars
         text, released, cut = "", 0, False
+        if disclosure:
+            yield _chunk(cid, model, _disclosed(disclosure))
         try:
             async with self.client.stream("POST", url, json={**payload, "stream": True}, headers=headers) as r:
                 r.raise_for_status()
