@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .agebands import AgeBand
+from .errors import ConfigError
 from .jurisdictions import Jurisdiction, apply_jurisdiction, get_jurisdiction
 from .policy import Action, Policy, cached_policy
 from .settings import Settings
@@ -193,7 +194,10 @@ def evaluate(settings: Settings, jurisdiction: str | None = None,
     ctx = Context(effective, j, cached_policy(effective.policy_file), figures)
     results = []
     for item in j.checklist:
-        status, evidence = CHECKS.get(item.check, _operator)(ctx)
+        if item.check not in CHECKS:
+            raise ConfigError(f"jurisdiction {j.id}: checklist item {item.id} names an unknown check "
+                              f"{item.check!r}; use one of: {', '.join(sorted(CHECKS))}")
+        status, evidence = CHECKS[item.check](ctx)
         results.append(Result(item.id, status, item.text, item.cite, evidence))
     return j, results
 

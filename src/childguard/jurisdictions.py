@@ -135,8 +135,8 @@ def for_country(country: str | None, fallback: Jurisdiction) -> Jurisdiction:
     return fallback
 
 
-def _hours(h: Any) -> float | None:
-    return None if h is None else float(h) * 3600
+def _hours(h: Any) -> float:
+    return float(h) * 3600
 
 
 # profile rule -> (settings field, conversion): a registry, so a new rule is one line here
@@ -157,10 +157,9 @@ def apply_jurisdiction(settings: Settings) -> tuple[Settings, Jurisdiction | Non
     explicit = settings.model_fields_set
     update: dict[str, Any] = {}
     for rule, (field, convert) in RULE_SETTINGS.items():
-        if rule in j.rules and field not in explicit and (j.rules[rule].value is not None or field ==
-                                                          "ai_disclosure_every_s"):
-            value = j.rules[rule].value
-            update[field] = convert(value) if value is not None else None
+        value = j.value(rule)
+        if value is not None and field not in explicit:  # null in a profile: that law sets nothing here
+            update[field] = convert(value)
     if update.get("ai_disclosure_every_s") and "disclosure" not in settings.conversation_analyzers \
             and "conversation_analyzers" not in explicit:
         update["conversation_analyzers"] = [*settings.conversation_analyzers, "disclosure"]

@@ -140,10 +140,15 @@ class Contests:
                         row.profile_ref)
         source, action, categories, reasons, band, lang, profile_ref = snapshot
         text = excerpt + (f"\n\n[the child's note] {note.strip()}" if note.strip() else "")
-        case_id = self.store.add_case(
-            source="contest", severity=CONTEST_SEVERITY, age_band=band, lang=lang, categories=categories,
-            text=text, actor="child_contest", profile_ref=profile_ref, reference_hash=reference_hash,
-            reasons=[f"the child contests this {action} decision ({source})", *reasons])
+        try:
+            case_id = self.store.add_case(
+                source="contest", severity=CONTEST_SEVERITY, age_band=band, lang=lang, categories=categories,
+                text=text, actor="child_contest", profile_ref=profile_ref, reference_hash=reference_hash,
+                reasons=[f"the child contests this {action} decision ({source})", *reasons])
+        except Exception:  # release the claim, so the child can try again once the store is back
+            with self.store.sessions.begin() as s:
+                s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=None))
+            raise
         with self.store.sessions.begin() as s:
             s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=case_id, excerpt=None))
         return case_id
