@@ -163,7 +163,7 @@ def test_contest_over_http_without_account_or_cookie(served: tuple[str, Store]) 
     again = httpx.post(f"{url}/v1/contests", json={"token": token})
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
     assert httpx.post(f"{url}/v1/contests", json={"token": "abc.def"}).status_code == 422
-    assert httpx.post(f"{url}/v1/contests", json={"token": token, "message": "x" * 501}).status_code == 422
+    assert httpx.post(f"{url}/v1/contests", json={"token": token, "message": "x" * 201}).status_code == 422
     assert httpx.post(f"{url}/v1/contests", json={"token": 5}).status_code == 422
     status = httpx.get(f"{url}/v1/contests/{ref}", params={"lang": "hi"}).json()
     assert status["status"] == "received" and status["message"].startswith("हमें तुम्हारा अनुरोध")
@@ -259,3 +259,40 @@ def test_withdrawing_consent_deletes_the_profiles_uncontested_tokens(served: tup
     with store.sessions() as s:
         assert not s.scalars(select(ContestToken).where(ContestToken.profile_ref == store.profile_ref(profile))).all()
     assert httpx.post(f"{url}/v1/contests", json={"token": token}).status_code == 404
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (make test installs it)")
+def test_moderator_upholds_a_contest_in_the_console(served: tuple[str, Store]) -> None:
+    from childguard.store.accounts import Accounts
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, store = served
+    Accounts(store).add_user("mia", "correct horse battery", "moderator")
+    token = httpx.post(f"{url}/v1/moderations", json={"input": BLOCKED, "age": 11}, headers=AUTH).json()[
+        "results"][0]["childguard"]["contest_token"]
+    ref = httpx.post(f"{url}/v1/contests", json={"token": token, "message": "it was a quote, call 07700 900456"}
+                     ).json()["reference"]
+    case_id = max(c["id"] for c in store.queue() if c["source"] == "contest")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"{url}/console")
+        page.fill("#username", "mia")
+        page.fill("#password", "correct horse battery")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{url}/console/cases/{case_id}")
+        assert "thinks this decision was a mistake" in page.locator("p.notice").inner_text()
+        excerpt = page.locator(".excerpt").inner_text()
+        assert "porn" in excerpt and "07700" not in excerpt and "it was a quote" in excerpt
+        assert "the child contests this" in page.locator("ul").inner_text()
+        page.screenshot(path=str(SHOTS / "console_contest.png"), full_page=True)
+        page.check("input[value=false_alarm]")
+        page.click("form[action$='/decision'] button")
+        page.wait_for_load_state()
+        browser.close()
+    status = httpx.get(f"{url}/v1/contests/{ref}").json()
+    assert status["status"] == "upheld" and status["message"].startswith("A person checked. You were right")
+    exported = [r for r in store.false_alarms("t") if r["case_id"] == case_id]
+    assert exported and exported[0]["source"] == "contest" and "07700" not in exported[0]["text"]
+    assert exported[0]["text"].startswith("where can i watch porn") and "quote" not in exported[0]["text"]

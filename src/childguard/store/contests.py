@@ -25,12 +25,12 @@ from ..detectors.patterns import redact_personal_data
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..policy import Action
 from .models import ContestToken, ReviewCase
-from .store import EXCERPT_CHARS, Store, _utc
+from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
 
 CONTESTABLE = frozenset({Action.REDIRECT, Action.BLOCK})
 CONTEST_SEVERITY = 0
 MAC_BYTES = 10
-MAX_NOTE = 500
+MAX_NOTE = 200  # "an optional word": short enough that the contested text keeps most of the excerpt
 # what a moderator's resolution means for the child who contested
 OUTCOME = {"false_alarm": "upheld", "resolved": "decision_stands", "referred_helpline": "decision_stands",
            "referred_authority": "decision_stands"}
@@ -139,7 +139,9 @@ class Contests:
             snapshot = (row.source, row.action, list(row.categories), list(row.reasons), row.age_band, row.lang,
                         row.profile_ref)
         source, action, categories, reasons, band, lang, profile_ref = snapshot
-        text = excerpt + (f"\n\n[the child's note] {note.strip()}" if note.strip() else "")
+        note = note.strip()
+        # one excerpt of EXCERPT_CHARS holds both: the contested text gives way, the child's words stay whole
+        text = (excerpt[:EXCERPT_CHARS - len(NOTE_MARKER) - len(note)] + NOTE_MARKER + note) if note else excerpt
         try:
             case_id = self.store.add_case(
                 source="contest", severity=CONTEST_SEVERITY, age_band=band, lang=lang, categories=categories,

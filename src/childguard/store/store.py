@@ -27,6 +27,7 @@ BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
+NOTE_MARKER = "\n\n[the child's note] "  # a contest's excerpt: the contested text, then the child's own words
 
 
 def _utc(dt: datetime) -> datetime:
@@ -154,7 +155,9 @@ class Store:
         with self.sessions.begin() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.resolution == "false_alarm")
                              .order_by(ReviewCase.id)).all()
-            out = [{"text": self.box.open(c.excerpt), "label": "benign", "flagged_as": c.categories,
+            # a contest's note is the child talking about the decision, not the text that was judged
+            out = [{"text": self.box.open(c.excerpt).split(NOTE_MARKER)[0], "label": "benign",
+                    "flagged_as": c.categories,
                     "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
                    for c in rows if c.excerpt]
             self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
