@@ -110,8 +110,8 @@ class AgeSignalDetector:
             kinds = {str(k): float(v) for k, v in raw["kinds"].items()}
             self.patterns: list[_Pattern] = []
             self.numbers: dict[str, dict[str, int]] = {}
-            # language, script gate (skip the scan when the text has no letter of that script), expression
-            self._combined: list[tuple[str, re.Pattern[str] | None, re.Pattern[str], dict[str, _Pattern]]] = []
+            # language, gates (its script, the words its patterns start from: no match, no scan), expression
+            self._combined: list[tuple[str, tuple[re.Pattern[str], ...], re.Pattern[str], dict[str, _Pattern]]] = []
             for lang, spec in raw["languages"].items():
                 numbers = {str(k).casefold(): int(v) for k, v in (spec.get("numbers") or {}).items()}
                 self.numbers[lang] = numbers
@@ -133,12 +133,12 @@ class AgeSignalDetector:
                         age=p.get("age"), band=AgeBand(str(p["band"])) if "band" in p else None)
                     branches[group] = pattern
                     self.patterns.append(pattern)
-                script = re.compile(str(spec["script"])) if spec.get("script") else None
+                gates = tuple(re.compile(str(spec[k]), _FLAGS) for k in ("script", "trigger") if spec.get(k))
                 combined = "|".join(sources)
                 if all(str(p["re"]).startswith(r"\b") for p in spec["patterns"]):
                     # try the branches only where a word starts: 3-4x faster, same matches
                     combined = rf"\b(?=\w)(?:{combined})"
-                self._combined.append((str(lang), script, re.compile(combined, _FLAGS), branches))
+                self._combined.append((str(lang), gates, re.compile(combined, _FLAGS), branches))
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise ConfigError(f"age_signals.yaml is invalid: {exc}") from exc
 
@@ -151,8 +151,8 @@ class AgeSignalDetector:
         ("i'm 40") is not a signal: it could only loosen protection, which signals never do."""
         clean = unicodedata.normalize("NFKC", text).casefold()
         found: dict[tuple[str, AgeBand], AgeSignal] = {}
-        for lang, script, regex, branches in self._combined:
-            if script is not None and not script.search(clean):
+        for lang, gates, regex, branches in self._combined:
+            if not all(g.search(clean) for g in gates):
                 continue
             for m in regex.finditer(clean):
                 p = branches[str(m.lastgroup)]
