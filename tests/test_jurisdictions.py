@@ -59,7 +59,24 @@ def test_a_profile_presets_settings_and_explicit_settings_win() -> None:
     plain, none = apply_jurisdiction(Settings())
     assert none is None and plain == Settings()
     uk, _ = apply_jurisdiction(Settings(jurisdiction="UK"))
-    assert uk.ai_disclosure_every_s is None and "disclosure" not in uk.conversation_analyzers
+    assert uk.ai_disclosure_every_s is None  # UK law sets no interval
+
+
+def test_a_requests_country_can_add_reminders_but_not_remove_them(guard: Guard) -> None:
+    uk, _ = apply_jurisdiction(Settings(jurisdiction="UK"))
+    cg = ConversationGuard(guard, MemoryStateStore(), settings=uk)
+    at = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+    def first(country: str | None, store_settings: Settings = uk) -> Any:
+        g = ConversationGuard(guard, MemoryStateStore(), settings=store_settings)
+        return g.observe({"conversation": uuid.uuid4().hex, "sender": "k", "role": "child", "text": "hi",
+                          "age": 11, "country": country, "time": at})
+
+    assert first("GB").disclosure is None and first(None).disclosure is None  # the UK profile sets no interval
+    assert first("FR").disclosure is not None  # an EU child: AI Act art. 50 reminders
+    ca, _ = apply_jurisdiction(Settings(jurisdiction="US-CA"))
+    assert first("GB", ca).disclosure is not None  # a California deployment keeps its own reminders
+    assert cg.analyzers[-1].name == "disclosure"
 
 
 def test_sb243_reminders_for_known_minors(guard: Guard) -> None:

@@ -160,7 +160,8 @@ def apply_jurisdiction(settings: Settings) -> tuple[Settings, Jurisdiction | Non
         value = j.value(rule)
         if value is not None and field not in explicit:  # null in a profile: that law sets nothing here
             update[field] = convert(value)
-    if update.get("ai_disclosure_every_s") and "disclosure" not in settings.conversation_analyzers \
-            and "conversation_analyzers" not in explicit:
+    # the reminder analyser runs under every profile: a request's country may ask for reminders even where
+    # the deployment's own profile does not (the analyser picks the interval per message)
+    if "disclosure" not in settings.conversation_analyzers and "conversation_analyzers" not in explicit:
         update["conversation_analyzers"] = [*settings.conversation_analyzers, "disclosure"]
     return settings.model_copy(update=update), j

@@ -188,17 +188,30 @@ class DisclosureAnalyzer:
 
     name = "disclosure"
 
-    def __init__(self, every_s: float | None) -> None:
+    def __init__(self, every_s: float | None, jurisdiction: str | None = None) -> None:
         self.every_s = every_s
+        self.jurisdiction = jurisdiction
+
+    def interval(self, country: str | None) -> float | None:
+        """The deployment's interval, or the request country's profile's when that is more frequent:
+        a child's own jurisdiction can add reminders, never take them away."""
+        if self.jurisdiction is None or country is None:
+            return self.every_s
+        from ..jurisdictions import for_country, get_jurisdiction
+
+        hours = for_country(country, get_jurisdiction(self.jurisdiction)).value("ai_disclosure_every_hours")
+        candidates = [x for x in (self.every_s, float(hours) * 3600 if hours else None) if x is not None]
+        return min(candidates) if candidates else None
 
     def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
                at: float) -> list[ConversationFinding]:
-        if self.every_s is None or msg.role != "child" or not inspection.decision.age_band.is_child:
+        every_s = self.interval(msg.country)
+        if every_s is None or msg.role != "child" or not inspection.decision.age_band.is_child:
             return []
         if msg.age is None and state.age_band is None:
             return []
         last = state.counters.get("ai_disclosed_at")
-        if last is not None and at - last < self.every_s:
+        if last is not None and at - last < every_s:
             return []
         state.counters["ai_disclosed_at"] = int(at)
         n = state.bump("ai_disclosures")
@@ -209,7 +222,7 @@ class DisclosureAnalyzer:
 
 @register_analyzer("disclosure")
 def _disclosure(settings: Settings) -> DisclosureAnalyzer:
-    return DisclosureAnalyzer(settings.ai_disclosure_every_s)
+    return DisclosureAnalyzer(settings.ai_disclosure_every_s, settings.jurisdiction)
 
 
 @register_analyzer("grooming")
