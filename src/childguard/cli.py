@@ -46,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
     evc.add_argument("--json-out", help="where to write the report as JSON")
 
+    eva = sub.add_parser("eval-age-signals", help="precision/recall of self-declared age per language, and the "
+                         "false-child rate on adults' sentences")
+    eva.add_argument("paths", nargs="*", default=["evalsets/age_signals"], help="YAML files or folders")
+    eva.add_argument("--json-out", help="where to write the report as JSON")
+
+    comp = sub.add_parser("compliance", help="checklist of what this configuration meets under a jurisdiction "
+                          "profile, with evidence, and what the operator must still do")
+    comp.add_argument("--jurisdiction", help="UK, EU, US, US-CA, AU or default (default: CHILDGUARD_JURISDICTION)")
+    comp.add_argument("--no-store", action="store_true", help="do not read transparency figures from the store")
+    comp.add_argument("--json", action="store_true")
+
     srv = sub.add_parser("serve", help="start the HTTP service (APIs, gateway, console, report page) on embedded "
                          "defaults")
     srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
@@ -193,6 +204,35 @@ def _cmd_eval_conversations(args: argparse.Namespace, out: IO[str]) -> int:
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _cmd_eval_age_signals(args: argparse.Namespace, out: IO[str]) -> int:
+    from .age_signal_evaluation import evaluate_age_signals, format_age_report, load_age_set
+    from .age_signals import default_detector
+    from .settings import get_settings
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InvalidInputError(f"no such file or folder: {', '.join(missing)}")
+    report = evaluate_age_signals(default_detector(), load_age_set(paths), get_settings().age_signal_min_confidence)
+    out.write(format_age_report(report) + "\n")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _cmd_compliance(args: argparse.Namespace, out: IO[str]) -> int:
+    from .compliance import as_json, evaluate, format_checklist, store_figures
+    from .jurisdictions import apply_jurisdiction
+    from .settings import get_settings
+
+    settings = get_settings()
+    figures = None if args.no_store else store_figures(apply_jurisdiction(settings)[0])
+    j, results = evaluate(settings, args.jurisdiction, figures)
+    out.write((json.dumps(as_json(j, results), indent=2, ensure_ascii=False) if args.json
+               else format_checklist(j, results, settings.jurisdiction)) + "\n")
     return 0
 
 
@@ -351,6 +391,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "check": _cmd_check,
     "eval": _cmd_eval,
     "eval-conversations": _cmd_eval_conversations,
+    "eval-age-signals": _cmd_eval_age_signals,
+    "compliance": _cmd_compliance,
     "audit": _cmd_audit,
     "serve": _cmd_serve,
     "redact": _cmd_redact,

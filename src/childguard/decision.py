@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .age_signals import AgeSignal
 from .agebands import AgeBand
 from .policy import Action
 
@@ -51,6 +52,10 @@ class Decision(BaseModel):
     obfuscations: list[str] = Field(default_factory=list)
     review_required: bool = False
     policy_version: str
+    age_signals: list[AgeSignal] = Field(default_factory=list, description="what the text says about the "
+                                         "writer's own age (kind, band, confidence; never the words), 4c")
+    contest_token: str | None = Field(None, description="set by the service when a child's message is blocked or "
+                                      "redirected: POST it to /v1/contests to say it was a mistake (3i)")
 
     @property
     def allowed(self) -> bool:

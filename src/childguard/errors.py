@@ -106,3 +106,10 @@ class ConsentRequiredError(ChildGuardError):
     exit_code = 2
     http_status = 403
     code = "consent_required"
+
+
+class ConflictError(InvalidInputError):
+    """The request is valid but was already done (a decision contested twice)."""
+
+    http_status = 409
+    code = "conflict"

@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .age_signals import AgeSignal, AgeSignalDetector, default_detector, stricter_band
 from .agebands import AgeBand, parse_age
 from .decision import Decision, Reason, Resource
 from .detectors import ROLES, DetectionInput, Detector, Finding, Role, build_detectors
@@ -77,11 +78,12 @@ class Guard:
     """Reusable and thread-safe after construction: build one and call `check` many times."""
 
     def __init__(self, settings: Settings | None = None, *, detectors: Sequence[Detector] | None = None,
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, age_signals: AgeSignalDetector | None = None) -> None:
         self.settings = settings or get_settings()
         self.policy = policy or cached_policy(self.settings.policy_file)
         self.directory = load_directory(self.settings.helplines_file)
         self.taxonomy = get_taxonomy()
+        self.age_signals = age_signals or default_detector()
         self.detectors: list[Detector] = (
             list(detectors) if detectors is not None else build_detectors(self.settings.detectors, self.settings)
         )
@@ -115,17 +117,27 @@ class Guard:
         else:
             guess = detect(clean)
             lang_code, confidence = guess.lang, guess.confidence
+        # what the child says about their own age can only make this decision stricter (4c); in
+        # "verify" mode the service asks the operator's age-assurance provider before switching
+        signals = self.age_signals.detect(clean) if the_role == "child" else []
+        notes: list[Reason] = []
+        if signals and self.settings.age_signal_mode == "switch":
+            stricter = stricter_band(band, signals, self.settings.age_signal_min_confidence)
+            if stricter is not band:
+                notes.append(_age_reason(band, stricter, signals))
+                band = stricter
         normalized = normalize(clean)
         item = DetectionInput(clean, normalized, lang_code, band, the_role)
         findings: list[Finding] = []
-        failures: list[Reason] = []
         for detector in self.detectors:
             try:
                 findings.extend(detector.detect(item))
             except DetectorError as exc:
-                failures.append(Reason(label="detector", action=Action.ALLOW, detector=detector.name,
+                notes.append(Reason(label="detector", action=Action.ALLOW, detector=detector.name,
                                        clauses=["3c"], text=f"Detector {detector.name} was unavailable: {exc}"))
-        decision = self._decide(findings, failures, item, lang_code, confidence, the_country)
+        decision = self._decide(findings, notes, item, lang_code, confidence, the_country)
+        if signals:
+            decision.age_signals = signals
         return Inspection(decision, findings, normalized.text)
 
     def check_many(self, requests: Iterable[CheckRequest], workers: int = 1,
@@ -153,7 +165,7 @@ class Guard:
             reasons=[Reason(label="input", action=Action.ALLOW, clauses=["3c"], text="Empty text: nothing to check.")],
         )
 
-    def _decide(self, findings: list[Finding], failures: list[Reason], item: DetectionInput, lang: str,
+    def _decide(self, findings: list[Finding], notes: list[Reason], item: DetectionInput, lang: str,
                 confidence: float, country: str | None) -> Decision:
         policy, band, role = self.policy, item.age_band, item.role
         best: dict[str, Finding] = {}
@@ -216,7 +228,7 @@ class Guard:
             names = ", ".join(_OBFUSCATION_NAMES.get(o, o) for o in item.normalized.obfuscations)
             reasons.append(Reason(label="obfuscation", action=overall, clauses=["3e"],
                                   text=f"Obfuscation undone before classification: {names}."))
-        reasons.extend(failures)
+        reasons.extend(notes)
 
         category = primary[6:] if primary and primary.startswith("topic:") else primary
         message, message_lang = choose_message(overall, category if primary and not primary.startswith("topic:")
@@ -251,6 +263,13 @@ class Guard:
             if cat in self.taxonomy.topics[t].related and topic_scores[t] > score:
                 return t
         return None
+
+
+def _age_reason(given: AgeBand, applied: AgeBand, signals: list[AgeSignal]) -> Reason:
+    kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in signals if s.band is applied))
+    return Reason(label="age_signal", action=Action.ALLOW, clauses=["4c", "5a"],
+                  text=f"The message suggests a younger user ({kinds}): decided for age band {applied.value} "
+                       f"instead of {given.value}. Age signals only ever make protection stricter.")
 
 
 _WORKER_GUARD: Guard | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,22 @@ class Settings(BaseSettings):
     stats_flush_s: float = Field(5.0, gt=0, description="how often aggregated decision counts are written")
     transparency_days: int = Field(30, ge=1, description="period the transparency report covers")
     transparency_min_count: int = Field(5, ge=1, description="smaller published counts are shown as '<N'")
+    # age signals (4c, 5a): what a user says about their own age only ever makes protection stricter
+    age_signal_mode: Literal["switch", "verify"] = Field(
+        "switch", description="'switch': a strong signal of a younger band applies that band at once; 'verify': "
+        "ask the age-assurance webhook first (CHILDGUARD_AGE_ASSURANCE_URL) and apply it if confirmed")
+    age_signal_min_confidence: float = Field(0.7, ge=0, le=1, description="signals at least this confident act")
+    age_assurance_url: str | None = Field(None, description="webhook that receives {profile (keyed hash), "
+                                          "implied_band} and answers {confirmed, band}")
+    age_assurance_api_key: str | None = Field(None, repr=False)
+    age_assurance_timeout_s: float = Field(3.0, gt=0)
+    age_assurance_fail_closed: bool = Field(True, description="no answer in time: apply the younger band anyway")
+    jurisdiction: str | None = Field(None, description="preset of data/jurisdictions (UK, EU, US, US-CA, AU, "
+                                     "default): consent, reminders, retention, published counts; explicit settings win")
+    ai_disclosure_every_s: float | None = Field(None, gt=0, description="remind known minors they talk with an AI "
+                                                "at the start and this often (set by US-CA, EU, AU, default)")
+    contest_window_days: float = Field(14, gt=0, description="a blocked or redirected child's message can be "
+                                       "contested for this long; its sealed excerpt is deleted after (3i)")
     llm_guard_url: str | None = Field(None, description="OpenAI-compatible base URL of an LLM guard model.")
     llm_guard_model: str = Field("llama-guard", description="Model name sent to the LLM guard endpoint.")
     llm_guard_api_key: str | None = Field(None, repr=False)

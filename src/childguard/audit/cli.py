@@ -8,7 +8,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..agebands import band_for_age
 from ..errors import InvalidInputError
@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--judge-model", default="default")
     a.add_argument("--judge-api-key-env")
     a.add_argument("--questionnaire", help="filled CRIA questionnaire YAML (template: childguard/audit/data)")
+    a.add_argument("--jurisdiction", help="profile whose checklist the CRIA shows (default: CHILDGUARD_JURISDICTION)")
 
 
 def _key(var: str | None) -> str | None:
@@ -51,6 +52,17 @@ def _key(var: str | None) -> str | None:
     if var not in os.environ:
         raise InvalidInputError(f"environment variable {var} is not set")
     return os.environ[var]
+
+
+def _jurisdiction(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The CRIA shows the active jurisdiction profile and what this configuration meets under it."""
+    from ..compliance import as_json, evaluate
+    from ..settings import get_settings
+
+    settings = get_settings()
+    if not (args.jurisdiction or settings.jurisdiction):
+        return None
+    return as_json(*evaluate(settings, args.jurisdiction))
 
 
 def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
@@ -77,6 +89,7 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
     meta = {"targets": {t.label: {"url": t.url, "model": t.model} for t in targets}, "suite": args.suite,
             "cases": len(cases), "band": band, "langs": langs,
             "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+    meta["jurisdiction"] = _jurisdiction(args)
     write_outputs(out_dir, records, summary, meta, load_questionnaire(args.questionnaire), args.fail_under)
     for label, s in summary.items():
         out.write(f"{label}: score {s['score']}/100; unsafe {s['unsafe_rate']['rate']}; over-refusal "

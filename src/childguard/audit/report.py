@@ -188,6 +188,16 @@ def write_outputs(out_dir: Path, records: list[dict[str, Any]], summary: dict[st
             body.append(f"<tr class={cls}><td>{html.escape(row['item'])}</td><td>{html.escape(row['status'])}</td>"
                         f"<td>{html.escape(row['evidence'])}</td></tr>")
         body.append("</table>")
+    jur = meta.get("jurisdiction")
+    if jur:  # the deployment's jurisdiction profile and its checklist (childguard compliance)
+        body.append(f"<h3 id=jurisdiction>Jurisdiction profile: {html.escape(jur['jurisdiction']['name'])} "
+                    f"[{html.escape(jur['jurisdiction']['id'])}]</h3><table><tr><th>item</th><th>status</th>"
+                    "<th>evidence</th></tr>")
+        for it in jur["items"]:
+            cls = {"met": "ok", "not met": "bad"}.get(it["status"], "decl")
+            body.append(f"<tr class={cls}><td>{html.escape(it['text'])}<br><small>{html.escape(it['cite'])}</small></td>"
+                        f"<td>{html.escape(it['status'])}</td><td>{html.escape(it['evidence'])}</td></tr>")
+        body.append("</table>")
     css = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}"
            "table{border-collapse:collapse;width:100%;font-size:13px}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}"
            "tr.ok td:nth-child(2){color:#1e7e34}tr.bad td:nth-child(2){color:#b02a37;font-weight:bold}tr.decl td:nth-child(2){color:#555}"

@@ -169,13 +169,60 @@ class DependencyAnalyzer:
                     evidence=[f"{n} late-night messages"], since_turn=state.first_seen["late_night"],
                     text="Repeated late-night use; a gentle bedtime nudge is offered."))
         session = int(state.session_start)
-        if session and at - state.session_start >= self.long_s and state.counters.get("nudged_session") != session:
-            state.counters["nudged_session"] = session  # once per session
+        due = int((at - state.session_start) // self.long_s) if session else 0
+        if state.counters.get("nudged_session") != session:
+            state.counters["nudged_session"], state.counters["breaks_nudged"] = session, 0
+        if due > state.counters.get("breaks_nudged", 0):
+            state.counters["breaks_nudged"] = due  # once per long_s of one session: a reminder, not nagging
             out.append(ConversationFinding(
                 kind="long_session", action=Action.ALLOW, risk=0.5, clauses=["4f"],
                 evidence=[f"session of {int((at - state.session_start) // 60)} minutes"],
                 since_turn=state.turns, text="A long session; a break nudge is offered."))
         return out
+
+
+class DisclosureAnalyzer:
+    """Tell a known minor they are talking with an AI at the start of a conversation and again every
+    `every_s` (California SB 243; EU AI Act art. 50). "Known": the request gave an age, or the
+    conversation has shown a child's age signal."""
+
+    name = "disclosure"
+
+    def __init__(self, every_s: float | None, jurisdiction: str | None = None) -> None:
+        self.every_s = every_s
+        self.jurisdiction = jurisdiction
+
+    def interval(self, country: str | None) -> float | None:
+        """The deployment's interval, or the request country's profile's when that is more frequent:
+        a child's own jurisdiction can add reminders, never take them away."""
+        if self.jurisdiction is None or country is None:
+            return self.every_s
+        from ..jurisdictions import for_country, get_jurisdiction
+
+        hours = for_country(country, get_jurisdiction(self.jurisdiction)).value("ai_disclosure_every_hours")
+        candidates = [x for x in (self.every_s, float(hours) * 3600 if hours else None) if x is not None]
+        return min(candidates) if candidates else None
+
+    def update(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+               at: float) -> list[ConversationFinding]:
+        every_s = self.interval(msg.country)
+        if every_s is None or msg.role != "child" or not inspection.decision.age_band.is_child:
+            return []
+        if msg.age is None and state.age_band is None:
+            return []
+        last = state.counters.get("ai_disclosed_at")
+        if last is not None and at - last < every_s:
+            return []
+        state.counters["ai_disclosed_at"] = int(at)
+        n = state.bump("ai_disclosures")
+        return [ConversationFinding(kind="ai_disclosure", action=Action.ALLOW, risk=0.0, clauses=["3c", "4f"],
+                                    evidence=[f"disclosure {n}"], since_turn=state.turns,
+                                    text="The child is reminded that they are talking with an AI.")]
+
+
+@register_analyzer("disclosure")
+def _disclosure(settings: Settings) -> DisclosureAnalyzer:
+    return DisclosureAnalyzer(settings.ai_disclosure_every_s, settings.jurisdiction)
 
 
 @register_analyzer("grooming")

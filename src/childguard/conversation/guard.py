@@ -9,8 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..age_assurance import AgeAssuranceClient, AssuranceOutcome
+from ..age_signals import younger, youngest_strong
+from ..agebands import AgeBand, parse_age
 from ..errors import ConfigError, InvalidInputError
-from ..guard import Guard
+from ..guard import Guard, Inspection
 from ..messages import choose_nudge
 from ..policy import Action
 from ..settings import Settings, get_settings
@@ -42,18 +45,27 @@ def parse_message(raw: ConversationMessage | Mapping[str, Any]) -> ConversationM
 
 class ConversationGuard:
     def __init__(self, guard: Guard | None = None, store: StateStore | None = None,
-                 analyzers: list[ConversationAnalyzer] | None = None, settings: Settings | None = None) -> None:
+                 analyzers: list[ConversationAnalyzer] | None = None, settings: Settings | None = None,
+                 assurance: AgeAssuranceClient | None = None) -> None:
         self.settings = settings or (guard.settings if guard else get_settings())
         self.guard = guard or Guard(self.settings)
-        self.store = store or build_store(self.settings)
+        self.store = store if store is not None else build_store(self.settings)  # an empty store is falsy
         self.analyzers = analyzers if analyzers is not None else build_analyzers(
             self.settings.conversation_analyzers, self.settings)
+        self.assurance = assurance if assurance is not None else AgeAssuranceClient.from_settings(self.settings)
 
-    def observe(self, raw: ConversationMessage | Mapping[str, Any]) -> ConversationDecision:
+    def observe(self, raw: ConversationMessage | Mapping[str, Any],
+                profile_ref: str | None = None) -> ConversationDecision:
+        """`profile_ref`: the keyed hash of the child profile, the only identifier the age-assurance
+        webhook is given."""
         msg = parse_message(raw)
-        inspection = self.guard.inspect(msg.text, age=msg.age, lang=msg.lang, role=msg.role, country=msg.country)
         at = msg.time.timestamp() if msg.time else time.time()
         state = self.store.load(msg.conversation) or ConversationState(started=at, session_start=at)
+        band = parse_age(msg.age, self.settings.default_age_band)
+        if state.age_band is not None:  # the youngest band this conversation has shown stays (4c)
+            band = younger(band, AgeBand(state.age_band))
+        inspection = self.guard.inspect(msg.text, age=band, lang=msg.lang, role=msg.role, country=msg.country)
+        inspection, age_check = self._age_signals(state, msg, inspection, band, profile_ref)
         if state.last and at - state.last >= self.settings.session_gap_s:
             state.session_start = at
         state.last = max(state.last, at)
@@ -70,9 +82,42 @@ class ConversationGuard:
             if f.kind in NUDGE_FOR and msg.role != "contact":
                 nudge = choose_nudge(NUDGE_FOR[f.kind], decision.message_lang)
                 break
+        disclosure = (choose_nudge("nudge.ai_disclosure", decision.message_lang)
+                      if any(f.kind == "ai_disclosure" for f in findings) else None)
         return ConversationDecision(conversation=msg.conversation, turn=state.turns, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.rank >= 4)
+                                    review_required=action.rank >= 4, age_check=age_check, disclosure=disclosure)
+
+    def _age_signals(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
+                     band: AgeBand, profile_ref: str | None) -> tuple[Inspection, str | None]:
+        """Keep the youngest strong band in the state (the band, never the evidence, 5b). In "switch"
+        mode the guard has already decided this message for it; in "verify" mode the provider is asked
+        first and the message is decided again once it confirms."""
+        implied = youngest_strong(inspection.decision.age_signals, self.settings.age_signal_min_confidence)
+        if implied is None or younger(implied, band) is not implied:
+            return inspection, None  # no signal, or one older than the band in force: never looser
+        if implied is band:  # the band in force, now known from the child: remember it, nothing to switch
+            state.age_band = band.value
+            return inspection, None
+        if self.settings.age_signal_mode == "switch":
+            state.age_band = implied.value
+            return inspection, "switched"
+        if state.age_asked is not None and younger(implied, AgeBand(state.age_asked)) is not implied:
+            return inspection, None  # this band was already asked about and not confirmed: do not nag
+        outcome, confirmed = AssuranceOutcome.UNAVAILABLE, None
+        if self.assurance is not None and profile_ref is not None:
+            answer = self.assurance.verify(profile_ref, implied)
+            outcome, confirmed = answer.outcome, answer.band
+        state.age_asked = implied.value
+        if outcome is AssuranceOutcome.NOT_CONFIRMED or (
+                outcome is AssuranceOutcome.UNAVAILABLE and not self.settings.age_assurance_fail_closed):
+            return inspection, outcome.value
+        applied = younger(band, confirmed or implied)
+        if applied is band:
+            return inspection, outcome.value
+        state.age_band = applied.value
+        again = self.guard.inspect(msg.text, age=applied, lang=msg.lang, role=msg.role, country=msg.country)
+        return again, outcome.value
 
     def check_conversation(self, messages: Iterable[ConversationMessage | Mapping[str, Any]]
                            ) -> list[ConversationDecision]:

@@ -55,6 +55,9 @@ class ConversationDecision(BaseModel):
     findings: list[ConversationFinding] = Field(default_factory=list)
     nudge: str | None = Field(None, description="gentle child-facing nudge (4f), in the child's language")
     review_required: bool = False
+    disclosure: str | None = Field(None, description="'you are talking with an AI' reminder to show first (SB 243)")
+    age_check: str | None = Field(None, description="what a strong signal of a younger age led to: switched | "
+                                  "confirmed | not_confirmed | provider_unavailable (4c)")
 
     @property
     def escalations(self) -> list[str]:

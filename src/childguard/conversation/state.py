@@ -36,6 +36,8 @@ class ConversationState:
     counters: dict[str, int] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)  # counter name -> first turn
     escalated: dict[str, int] = field(default_factory=dict)  # finding kind -> turn first escalated
+    age_band: str | None = None  # youngest band strong age signals (or the provider) established
+    age_asked: str | None = None  # youngest band the age-assurance provider was asked about
 
     def bump(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1

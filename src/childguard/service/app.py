@@ -22,12 +22,15 @@ from .. import __version__
 from ..decision import Decision
 from ..errors import ChildGuardError, InvalidInputError
 from ..guard import Guard
+from ..jurisdictions import apply_jurisdiction
 from ..policy import Action
 from ..settings import Settings, get_settings
 from ..store import Store
+from ..store.contests import contestable
 from .auth import ApiKeyAuth
 from .consent_api import consent_router
 from .console import console_router
+from .contest_page import contest_router
 from .context import Services
 from .conversation_api import conversation_router
 from .gateway import Gateway
@@ -90,12 +93,14 @@ def to_openai(decision: Decision) -> ModerationResult:
 
 
 def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    configured = settings or get_settings()
+    settings, jurisdiction = apply_jurisdiction(configured)  # the profile fills what the operator left unset
     guard = guard or Guard(settings)
     guard.warm_up()
     store = store or Store(settings)
     started = time.time()
-    services = Services(settings, guard, store)
+    services = Services(settings, guard, store, jurisdiction=jurisdiction,
+                        consent_overridden="require_consent" in configured.model_fields_set)
     gateway = Gateway(services)
     jobs = Jobs(services)
 
@@ -127,10 +132,10 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     @app.get("/", tags=["operations"])
     def index() -> dict[str, Any]:
         return {"service": "childguard", "version": __version__,
-                "pages": {"report": "/report", "transparency": "/transparency", "console": "/console",
-                          "api_docs": "/docs"},
+                "pages": {"report": "/report", "contest": "/contest", "transparency": "/transparency",
+                          "console": "/console", "api_docs": "/docs"},
                 "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages", "/v1/reports",
-                         "/v1/consents", "/v1/transparency"]}
+                         "/v1/contests", "/v1/consents", "/v1/transparency"]}
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -160,6 +165,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
             services.counter.count(decision, "moderation")
             if decision.review_required:  # escalations only: a trained human reviews (4i)
                 await run_in_threadpool(store.open_case, decision, t, "moderation", "system", body.profile)
+            if contestable(decision):  # the child can say it was a mistake (3i)
+                decision.contest_token = await run_in_threadpool(services.contests.issue, decision, t, "moderation",
+                                                                 body.profile)
             results.append(to_openai(decision))
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
@@ -180,6 +188,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     app.include_router(conversation_router(services))
     app.include_router(consent_router(services))
     app.include_router(report_router(services))
+    app.include_router(contest_router(services))
     app.include_router(transparency_router(services))
     app.include_router(console_router(services))
     app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),

@@ -1,6 +1,6 @@
 """API keys for the machine APIs. Off by default (a local `make run` needs none); with
 CHILDGUARD_API_KEYS set, every /v1/ route needs `Authorization: Bearer <key>`, except the children's
-report API, which must work without an account (3d)."""
+report and contest APIs, which must work without an account (3d, 3i)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 
 from .limits import ASGIApp, Receive, Scope, Send, _reject
 
-OPEN_PREFIXES = ("/v1/reports",)
+OPEN_PREFIXES = ("/v1/reports", "/v1/contests")  # children use these without an account
 
 
 class ApiKeyAuth:

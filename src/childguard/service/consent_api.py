@@ -55,7 +55,9 @@ def consent_router(services: Services) -> APIRouter:
         keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
         for key in keys:
             services.conversations.forget(key)
-        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)},
+        tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
+        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys),
+                                                         "contest_tokens": tokens},
                 "kept_for_safeguarding": {"review_cases": kept,
                                           "why": "referred to an authority, or open and of the most serious "
                                                  "harms; unlinked from the profile, deleted by retention"}}

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..agebands import AgeBand, parse_age
 from ..conversation.guard import ConversationGuard, build_store
 from ..errors import ConsentRequiredError
 from ..guard import Guard
+from ..jurisdictions import Jurisdiction, for_country
 from ..reporting import ReportDesk
 from ..settings import Settings
 from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
+from ..store.contests import Contests
 from ..store.stats import DecisionCounter
 
 
@@ -26,10 +29,27 @@ class Services:
     desk: ReportDesk = field(init=False)
     counter: DecisionCounter = field(init=False)
     conversations: ConversationGuard = field(init=False)
+    contests: Contests = field(init=False)
+    jurisdiction: Jurisdiction | None = None  # the deployment's profile (CHILDGUARD_JURISDICTION), if any
+    consent_overridden: bool = False  # the operator set CHILDGUARD_REQUIRE_CONSENT: it wins over every profile
 
-    def require_consent(self, profile: str | None, purpose: str) -> None:
-        """With CHILDGUARD_REQUIRE_CONSENT, refuse a child profile that has no consent for `purpose`."""
-        if self.settings.require_consent and (profile is None or not self.consents.allows(profile, purpose)):
+    def consent_needed(self, country: str | None = None, age: object = None) -> bool:
+        """Whether this request needs recorded consent: the operator's explicit setting, else the profile
+        of the request's country (or the deployment's), with its consent age."""
+        if self.jurisdiction is None or self.consent_overridden:
+            return self.settings.require_consent
+        band: AgeBand | None
+        try:
+            band = parse_age(age, AgeBand.ADULT) if age is not None else None
+        except ValueError:
+            band = None  # the request's own validation reports a bad age; unknown counts as under age
+        return for_country(country, self.jurisdiction).consent_needed(band, country)
+
+    def require_consent(self, profile: str | None, purpose: str, country: str | None = None,
+                        age: object = None) -> None:
+        """When consent is needed (CHILDGUARD_REQUIRE_CONSENT, or the jurisdiction profile and the child's
+        age), refuse a child profile that has no consent for `purpose`."""
+        if self.consent_needed(country, age) and (profile is None or not self.consents.allows(profile, purpose)):
             raise ConsentRequiredError(f"this service needs parental consent (scope '{purpose}') for the child "
                                        "profile: record it with POST /v1/consents for this profile ('user')")
 
@@ -40,3 +60,4 @@ class Services:
         self.desk = ReportDesk(self.guard, self.store)
         self.counter = DecisionCounter()
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
+        self.contests = Contests(self.store, s.contest_window_days)

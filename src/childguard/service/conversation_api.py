@@ -10,6 +10,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from ..conversation.models import ConversationDecision, ConversationMessage
+from ..store.contests import CONTESTABLE
 from .context import Services
 
 
@@ -21,11 +22,16 @@ def conversation_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
     def observe(body: ConversationTurn) -> ConversationDecision:
-        services.require_consent(body.profile, "conversation_monitoring")
-        result = services.conversations.observe(body)
+        services.require_consent(body.profile, "conversation_monitoring", body.country, body.age)
+        ref = services.store.profile_ref(body.profile) if body.profile else None
+        result = services.conversations.observe(body, profile_ref=ref)
         services.counter.count(result.message_decision, "conversation")
         services.store.open_case(result.message_decision, body.text, "conversation", profile=body.profile,
                                  findings=result.escalations)
+        decision = result.message_decision
+        if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
+            decision.contest_token = services.contests.issue(decision.model_copy(update={"action": result.action}),
+                                                             body.text, "conversation", body.profile)
         return result
 
     @router.post("/messages", response_model=ConversationDecision)

@@ -25,6 +25,7 @@ from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
 from ..errors import InvalidInputError
 from ..policy import Action
+from ..store.contests import CONTESTABLE
 from .context import Services
 from .responses import error_response
 
@@ -59,11 +60,12 @@ def _completion(content: str, model: str, extra: dict[str, Any]) -> dict[str, An
             "childguard": extra}
 
 
-def _chunk(cid: str, model: str, content: str | None, finish: str | None = None) -> str:
+def _chunk(cid: str, model: str, content: str | None, finish: str | None = None,
+           extra: dict[str, Any] | None = None) -> str:
     delta = {"content": content} if content is not None else {}
-    return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
-                                  "model": model, "choices": [{"index": 0, "delta": delta,
-                                                               "finish_reason": finish}]}) + "\n\n"
+    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return "data: " + json.dumps(chunk | ({"childguard": extra} if extra else {})) + "\n\n"
 
 
 def _safe_text(decision: Decision) -> str:
@@ -81,6 +83,11 @@ def conversation_key(profile_ref: str) -> str:
 
 def _nudged(nudge: str | None) -> str:
     return f"\n\n{nudge}" if nudge else ""
+
+
+def _disclosed(disclosure: str | None) -> str:
+    """The AI-disclosure reminder goes first, before the answer (SB 243: "at the beginning")."""
+    return f"{disclosure}\n\n" if disclosure else ""
 
 
 class Gateway:
@@ -119,47 +126,54 @@ class Gateway:
         return messages, users[-1]["content"], ext, profile
 
     def _check_input(self, last: str, ext: dict[str, Any], profile: str | None
-                     ) -> tuple[Decision, Action, str | None, list[str]]:
+                     ) -> tuple[Decision, Action, str | None, list[str], str | None]:
         """The core decision on the child's message and, with a profile, the conversation's view of it:
-        (decision, overall action, nudge, conversation finding kinds)."""
+        (decision, overall action, nudge, conversation finding kinds, AI-disclosure reminder)."""
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
         if profile is None:
             decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
-            return decision, decision.action, None, []
+            return decision, decision.action, None, [], None
         ref = self.store.profile_ref(profile)
         result = self.services.conversations.observe(
             {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last, "age": age,
-             "lang": lang, "country": country, "time": ext.get("time")})
+             "lang": lang, "country": country, "time": ext.get("time")}, profile_ref=ref)
         # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
         # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
         kinds = result.escalations
         decision = result.message_decision
         action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
-        return decision, action, result.nudge, kinds
+        return decision, action, result.nudge, kinds, result.disclosure
 
     async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
         messages, last, ext, profile = self._parse(body)
-        if self.settings.require_consent:
-            await run_in_threadpool(self.services.require_consent, profile, "chat")
+        if self.settings.require_consent or self.services.jurisdiction is not None:
+            await run_in_threadpool(self.services.require_consent, profile, "chat", ext.get("country"), ext.get("age"))
         model = str(self.settings.upstream_model or body.get("model") or "childguard")
         # with a profile the conversation state may live in Redis, and a case means a database write: both
         # block, so they run in the thread pool; a plain check (~0.5 ms of CPU) stays on the loop
         if profile is None:
-            decision, action, nudge, kinds = self._check_input(last, ext, profile)
+            decision, action, nudge, kinds, disclosure = self._check_input(last, ext, profile)
         else:
-            decision, action, nudge, kinds = await run_in_threadpool(self._check_input, last, ext, profile)
+            decision, action, nudge, kinds, disclosure = await run_in_threadpool(self._check_input, last, ext,
+                                                                                 profile)
         self.services.counter.count(decision, "gateway")
         case_id = None
         if decision.review_required or kinds:
             case_id = await run_in_threadpool(self.store.open_case, decision, last, "gateway", "system", profile,
                                               kinds)
         info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,
-                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge}
+                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge,
+                                "disclosure": disclosure}
         stream = bool(body.get("stream"))
         if action.rank >= Action.REDIRECT.rank:
             if "emotional_dependency" in decision.flagged:
                 nudge = info["nudge"] = None  # the answer already is the attachment nudge; say it once
-            return self._reply(_safe_text(decision) + _nudged(nudge), model, info | {"upstream_called": False},
+            if action in CONTESTABLE:  # the child can say it was a mistake (3i)
+                info["contest_token"] = await run_in_threadpool(
+                    self.services.contests.issue, decision.model_copy(update={"action": action}), last, "gateway",
+                    profile)
+            return self._reply(_disclosed(disclosure) + _safe_text(decision) + _nudged(nudge), model,
+                               info | {"upstream_called": False},
                                stream)
         if not self.settings.upstream_url:
             return error_response(503, "no_upstream", NO_UPSTREAM)
@@ -173,7 +187,7 @@ class Gateway:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         url = self.settings.upstream_url.rstrip("/") + "/chat/completions"
         if stream:
-            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge),
+            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge, disclosure),
                                      media_type="text/event-stream")
         try:
             r = await self.client.post(url, json=payload, headers=headers)
@@ -184,7 +198,7 @@ class Gateway:
         out = self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
             content = _safe_text(out)
-        content += _nudged(nudge)
+        content = _disclosed(disclosure) + content + _nudged(nudge)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True,
                                                                 "output_action": out.action.value}))
 
@@ -203,17 +217,19 @@ class Gateway:
         async def one() -> AsyncIterator[str]:
             cid = f"chatcmpl-{uuid.uuid4().hex}"
             yield _chunk(cid, model, text)
-            yield _chunk(cid, model, None, "stop")
+            yield _chunk(cid, model, None, "stop", info)  # the last chunk carries the decision (contest token)
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(one(), media_type="text/event-stream")
 
     async def _stream(self, url: str, payload: dict[str, Any], headers: dict[str, str], model: str,
-                      decision: Decision, nudge: str | None) -> AsyncIterator[str]:
+                      decision: Decision, nudge: str | None, disclosure: str | None = None) -> AsyncIterator[str]:
         """Release text only once it has been checked together with everything before it; hold back the
         last `stream_holdback_chars` so a harmful sentence is caught before the child sees its start."""
         cid, hold = f"chatcmpl-{uuid.uuid4().hex}", self.settings.stream_holdback_chars
         text, released, cut = "", 0, False
+        if disclosure:
+            yield _chunk(cid, model, _disclosed(disclosure))
         try:
             async with self.client.stream("POST", url, json={**payload, "stream": True}, headers=headers) as r:
                 r.raise_for_status()

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ..jurisdictions import TRANSPARENCY_SECTIONS
 from ..store.stats import transparency
 from ..taxonomy import get_taxonomy
 from .context import Services
@@ -36,7 +37,15 @@ def transparency_router(services: Services) -> APIRouter:
 
     def report() -> dict[str, Any]:
         services.counter.flush(services.store)  # include what the last seconds counted
-        return transparency(services.store, settings.transparency_days, settings.transparency_min_count)
+        data = transparency(services.store, settings.transparency_days, settings.transparency_min_count)
+        data["contests"] = services.contests.stats(settings.transparency_days, settings.transparency_min_count)
+        j = services.jurisdiction
+        if j is not None:  # the active profile decides which counts are published
+            data = {k: v for k, v in data.items() if k not in TRANSPARENCY_SECTIONS or k in j.publishes}
+            data["jurisdiction"] = {"id": j.id, "name": j.name, "publishes": j.publishes,
+                                    "cite": j.rules["transparency_publish"].cite
+                                    if "transparency_publish" in j.rules else None}
+        return data
 
     @router.get("/v1/transparency", tags=["transparency"])
     async def transparency_api() -> dict[str, Any]:
@@ -45,8 +54,9 @@ def transparency_router(services: Services) -> APIRouter:
     @router.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
     async def transparency_page() -> Response:
         data = await run_in_threadpool(report)
-        charts = {"action": _bars(data["by_action"]), "category": _bars(data["by_category"], names),
-                  "age_band": _bars(data["by_age_band"]), "language": _bars(data["by_language"])}
-        return render("transparency.html", data=data, charts=charts)
+        charts = {key: _bars(data[section], names if key == "category" else None)
+                  for key, section in (("action", "by_action"), ("category", "by_category"),
+                                       ("age_band", "by_age_band"), ("language", "by_language")) if section in data}
+        return render("transparency.html", data=data, charts=charts, names=names)
 
     return router

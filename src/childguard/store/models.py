@@ -112,3 +112,23 @@ class DecisionCount(Base):
     age_band: Mapped[str] = mapped_column(String(8))
     lang: Mapped[str] = mapped_column(String(12))
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContestToken(Base):
+    """A blocked or redirected child's message that may be contested (3i, 8a). Kept only for the contest
+    window: the decision's categories and reasons and the redacted, AES-GCM-sealed excerpt, so that a
+    contest can show a moderator what was decided without the token carrying any text."""
+
+    __tablename__ = "contest_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    age_band: Mapped[str] = mapped_column(String(8))
+    lang: Mapped[str] = mapped_column(String(12))
+    excerpt: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    profile_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # set once contested

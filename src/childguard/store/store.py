@@ -27,6 +27,7 @@ BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
+NOTE_MARKER = "\n\n[the child's note] "  # a contest's excerpt: the contested text, then the child's own words
 
 
 def _utc(dt: datetime) -> datetime:
@@ -44,6 +45,7 @@ class Store:
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
+        self._token_key = hashlib.sha256(b"childguard/contest-token/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
         self.migrate()
 
@@ -63,6 +65,11 @@ class Store:
         if not isinstance(profile_id, str) or not profile_id.strip() or len(profile_id) > 200:
             raise InvalidInputError("profile id must be a non-empty string of at most 200 characters")
         return hmac.new(self._profile_key, profile_id.strip().encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, data: bytes) -> bytes:
+        """HMAC-SHA256 with a key derived from the store key: tokens handed to children (contests) can be
+        checked without a lookup and cannot be forged or enumerated."""
+        return hmac.new(self._token_key, data, hashlib.sha256).digest()
 
     # -- cases ---------------------------------------------------------------------------------------
 
@@ -148,7 +155,9 @@ class Store:
         with self.sessions.begin() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.resolution == "false_alarm")
                              .order_by(ReviewCase.id)).all()
-            out = [{"text": self.box.open(c.excerpt), "label": "benign", "flagged_as": c.categories,
+            # a contest's note is the child talking about the decision, not the text that was judged
+            out = [{"text": self.box.open(c.excerpt).split(NOTE_MARKER)[0], "label": "benign",
+                    "flagged_as": c.categories,
                     "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
                    for c in rows if c.excerpt]
             self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
