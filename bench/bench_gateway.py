@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "build/bench_gateway.json")
     ap.add_argument("-n", type=int, default=300)
     args = ap.parse_args()
-    upstream = subprocess.Popen([sys.executable, str(ROOT / "tests/chat_servers.py"), "unsafe"], stdout=subprocess.PIPE,
+    upstream = subprocess.Popen([sys.executable, "-m", "childguard.testing.chat_servers", "unsafe"], stdout=subprocess.PIPE,
                                 text=True)
     up_url = upstream.stdout.readline().strip() if upstream.stdout else ""
     with socket.socket() as s:
