@@ -1,4 +1,4 @@
-"""Audit end to end against real OpenAI-compatible servers on loopback (issue 4)."""
+"""Audit end to end against real OpenAI-compatible servers on loopback."""
 
 from __future__ import annotations
 

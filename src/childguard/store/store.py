@@ -93,7 +93,7 @@ class Store:
                               contact=self.box.seal(contact) if contact else None)
             s.add(case)
             s.flush()
-            self._audit(s, actor, "case_opened", case.id, f"{source}: {', '.join(categories)}")
+            self.audit_event(s, actor, "case_opened", case.id, f"{source}: {', '.join(categories)}")
             return int(case.id)
 
     def queue(self, status: str = "open") -> list[dict[str, Any]]:
@@ -111,7 +111,7 @@ class Store:
             case = s.get(ReviewCase, case_id)
             if case is None:
                 raise NotFoundError(f"no case {case_id}")
-            self._audit(s, actor, "case_viewed", case_id, "")
+            self.audit_event(s, actor, "case_viewed", case_id, "")
             excerpt = self.box.open(case.excerpt) if case.excerpt else None
             contact = self.box.open(case.contact) if case.contact else None
             return {"id": case.id, "source": case.source, "status": case.status, "severity": case.severity,
@@ -132,7 +132,7 @@ class Store:
                 raise InvalidInputError(f"case {case_id} is already closed ({case.resolution})")
             case.status, case.resolution, case.notes = "closed", resolution, notes[:2000]
             case.decided_at, case.decided_by = datetime.now(UTC), actor
-            self._audit(s, actor, "case_decided", case_id, resolution)
+            self.audit_event(s, actor, "case_decided", case_id, resolution)
 
     def case_status(self, reference_hash: str) -> dict[str, Any] | None:
         with self.sessions() as s:
@@ -151,7 +151,7 @@ class Store:
             out = [{"text": self.box.open(c.excerpt), "label": "benign", "flagged_as": c.categories,
                     "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
                    for c in rows if c.excerpt]
-            self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
+            self.audit_event(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
             return out
 
     def delete_profile(self, profile_ref: str, actor: str) -> tuple[int, int]:
@@ -169,7 +169,7 @@ class Store:
                 s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
             if keep:
                 s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
-            self._audit(s, actor, "profile_data_deleted", None,
+            self.audit_event(s, actor, "profile_data_deleted", None,
                         f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
             return len(drop), len(keep)
 
@@ -183,12 +183,12 @@ class Store:
             ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
                 s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None, contact=None))
-                self._audit(s, "retention", "excerpts_purged", None, json.dumps(ids))
+                self.audit_event(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
 
     def audit(self, actor: str, action: str, detail: str = "", case_id: int | None = None) -> None:
         with self.sessions.begin() as s:
-            self._audit(s, actor, action, case_id, detail)
+            self.audit_event(s, actor, action, case_id, detail)
 
     # -- audit log -----------------------------------------------------------------------------------
 
@@ -197,7 +197,9 @@ class Store:
         payload = json.dumps([prev, _utc(at).isoformat(), actor, action, case_id, detail], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def _audit(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
+    def audit_event(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
+        """Append an entry inside the caller's transaction, so an action and its log entry commit together
+        or not at all (`audit` is the same in a transaction of its own)."""
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()).first()
         prev = last.hash if last else GENESIS
         at = datetime.now(UTC).replace(microsecond=0)
