@@ -13,7 +13,11 @@ from ..settings import Settings
 from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
+from ..store.spool import Spool
 from ..store.stats import DecisionCounter
+from .health import Health
+from .offload import DecisionPool, StorePool
+from .recorder import CaseRecorder
 
 
 @dataclass
@@ -26,6 +30,10 @@ class Services:
     desk: ReportDesk = field(init=False)
     counter: DecisionCounter = field(init=False)
     conversations: ConversationGuard = field(init=False)
+    decisions: DecisionPool = field(init=False)
+    store_pool: StorePool = field(init=False)
+    recorder: CaseRecorder = field(init=False)
+    health: Health = field(init=False)
 
     def require_consent(self, profile: str | None, purpose: str) -> None:
         """With CHILDGUARD_REQUIRE_CONSENT, refuse a child profile that has no consent for `purpose`."""
@@ -40,3 +48,12 @@ class Services:
         self.desk = ReportDesk(self.guard, self.store)
         self.counter = DecisionCounter()
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
+        self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
+        self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
+        self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
+        self.health = Health(s, self.store)
+
+    def shutdown(self) -> None:
+        self.recorder.shutdown()
+        for pool in (self.decisions, self.store_pool, self.health):
+            pool.shutdown()

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..store.stats import transparency
 from ..taxonomy import get_taxonomy
@@ -40,11 +39,11 @@ def transparency_router(services: Services) -> APIRouter:
 
     @router.get("/v1/transparency", tags=["transparency"])
     async def transparency_api() -> dict[str, Any]:
-        return await run_in_threadpool(report)
+        return await services.store_pool.run(report)
 
     @router.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
     async def transparency_page() -> Response:
-        data = await run_in_threadpool(report)
+        data = await services.store_pool.run(report)
         charts = {"action": _bars(data["by_action"]), "category": _bars(data["by_category"], names),
                   "age_band": _bars(data["by_age_band"]), "language": _bars(data["by_language"])}
         return render("transparency.html", data=data, charts=charts)

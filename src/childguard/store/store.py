@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, delete, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
@@ -21,12 +23,18 @@ from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
 from .models import AuditEntry, ReviewCase
+from .records import CaseRecord
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
 BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5}
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
+
+
+def excerpt_of(text: str) -> str | None:
+    """What a case keeps of the child's words: redacted first, then cut (5b, 5c)."""
+    return redact_personal_data(text)[:EXCERPT_CHARS] if text else None
 
 
 def _utc(dt: datetime) -> datetime:
@@ -39,7 +47,10 @@ class Store:
         sa_url = make_url(self.url)
         if sa_url.drivername.startswith("sqlite") and sa_url.database not in (None, "", ":memory:"):
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        # a database that does not answer a new connection in a few seconds is treated as down (the
+        # service spools escalations meanwhile) instead of holding a thread for the OS's TCP timeout
+        connect_args = {"connect_timeout": 5} if sa_url.get_backend_name() == "postgresql" else {}
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
@@ -68,7 +79,14 @@ class Store:
 
     def open_case(self, decision: Decision, text: str, source: str, actor: str = "system",
                   profile: str | None = None, findings: list[str] | None = None) -> int | None:
-        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace.
+        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace."""
+        record = self.case_record(decision, text, source, actor, profile, findings)
+        return self.save_case(record) if record else None
+
+    def case_record(self, decision: Decision, text: str, source: str, actor: str = "system",
+                    profile: str | None = None, findings: list[str] | None = None) -> CaseRecord | None:
+        """The case an escalation opens, or None when it opens none. Pure CPU work (redaction, keyed
+        hash), no I/O, so the service builds it next to the decision and writes or spools it after.
         `findings`: conversation-level escalations (grooming trajectory, harassment) that make a case even
         when the message alone would not."""
         if not decision.review_required and not findings:
@@ -78,23 +96,53 @@ class Store:
         severity = max((tax.categories[c].severity if c in tax.categories else 4 for c in categories), default=1)
         reasons = [r.text for r in decision.reasons if r.label in decision.flagged]
         reasons += [f"conversation: {k}" for k in findings or []]
-        return self.add_case(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
-                             categories=categories, text=text, actor=actor, reasons=reasons,
-                             profile_ref=self.profile_ref(profile) if profile else None)
+        return CaseRecord(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
+                          categories=categories, reasons=reasons, excerpt=excerpt_of(text), actor=actor,
+                          profile_ref=self.profile_ref(profile) if profile else None)
 
     def add_case(self, *, source: str, severity: int, age_band: str, lang: str, categories: list[str], text: str,
                  reasons: list[str], actor: str = "system", profile_ref: str | None = None,
                  reference_hash: str | None = None, contact: str | None = None) -> int:
-        excerpt = self.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text else None
+        return self.save_case(CaseRecord(source=source, severity=severity, age_band=age_band, lang=lang,
+                                         categories=categories, reasons=reasons, excerpt=excerpt_of(text),
+                                         actor=actor, profile_ref=profile_ref, reference_hash=reference_hash,
+                                         contact=contact))
+
+    def save_case(self, record: CaseRecord) -> int:
+        """Write a case once: a second write of the same `record.key` (a replay after a store call that
+        timed out but did commit) returns the first case's id and logs nothing new."""
+        try:
+            return self._insert_case(record)
+        except IntegrityError:  # the same key committed concurrently (another worker's replay)
+            existing = self._case_by_key(record.key)
+            if existing is None:
+                raise
+            return existing
+
+    def _case_by_key(self, key: str) -> int | None:
+        with self.sessions() as s:
+            found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == key)).first()
+            return int(found) if found is not None else None
+
+    def _insert_case(self, r: CaseRecord) -> int:
         with self.sessions.begin() as s:
-            case = ReviewCase(created_at=datetime.now(UTC), source=source, severity=severity, age_band=age_band,
-                              lang=lang, categories=categories, reasons=reasons, excerpt=excerpt, status="open",
-                              profile_ref=profile_ref, reference_hash=reference_hash,
-                              contact=self.box.seal(contact) if contact else None)
+            found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == r.key)).first()
+            if found is not None:
+                return int(found)
+            case = ReviewCase(created_at=r.created_at, source=r.source, severity=r.severity, age_band=r.age_band,
+                              lang=r.lang, categories=r.categories, reasons=r.reasons,
+                              excerpt=self.box.seal(r.excerpt) if r.excerpt else None, status="open",
+                              profile_ref=r.profile_ref, reference_hash=r.reference_hash,
+                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key)
             s.add(case)
             s.flush()
-            self.audit_event(s, actor, "case_opened", case.id, f"{source}: {', '.join(categories)}")
+            self.audit_event(s, r.actor, "case_opened", case.id, f"{r.source}: {', '.join(r.categories)}")
             return int(case.id)
+
+    def ping(self) -> None:
+        """One round trip to the database; raises when it is unreachable (readiness, spool replay)."""
+        with self.engine.connect() as conn:
+            conn.execute(sql("select 1"))
 
     def queue(self, status: str = "open") -> list[dict[str, Any]]:
         """Most severe first, then youngest, then oldest; no excerpt (minimum context until opened)."""
