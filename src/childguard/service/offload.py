@@ -26,10 +26,31 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class DecisionPool:
+class Threads:
+    """A thread pool that can be shut down with the app and comes back with it (tests and ASGI servers
+    may run an app's lifespan more than once)."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._threads, self._name = threads, name
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix=self._name)
+        return self._executor
+
+    def shutdown(self, wait: bool = False) -> None:
+        """`wait`: finish what was submitted (spool appends) instead of cancelling it."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=not wait)
+            self._executor = None
+
+
+class DecisionPool(Threads):
     def __init__(self, threads: int, queue: int) -> None:
+        super().__init__(threads, "cg-decide")
         self.capacity = threads + queue
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cg-decide")
         self._in_flight = 0
 
     @property
@@ -44,18 +65,15 @@ class DecisionPool:
                                   "in a moment")
         self._in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+            return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
         finally:
             self._in_flight -= 1
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
-
-class StorePool:
+class StorePool(Threads):
     def __init__(self, threads: int, timeout_s: float) -> None:
+        super().__init__(threads, "cg-store")
         self.timeout_s = timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cg-store")
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn` in a store thread; StoreUnavailableError when it takes longer than the timeout or the
@@ -64,7 +82,7 @@ class StorePool:
         return await self.run_with(self.timeout_s, fn, *args, **kwargs)
 
     async def run_with(self, timeout_s: float, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        future = asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        future = asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
         try:
             return await asyncio.wait_for(future, timeout_s)
         except TimeoutError as exc:
@@ -72,6 +90,3 @@ class StorePool:
         except (OperationalError, InterfaceError) as exc:
             raise StoreUnavailableError(f"the database is unreachable ({type(exc.orig).__name__}); retry "
                                         "later") from exc
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +19,7 @@ from ..errors import StoreUnavailableError
 from ..store import Store
 from ..store.records import CaseRecord
 from ..store.spool import Spool
-from .offload import StorePool
+from .offload import StorePool, Threads
 
 log = logging.getLogger("childguard.recorder")
 Recorded = Literal["stored", "spooled"]
@@ -35,7 +34,7 @@ class CaseRecorder:
     def __init__(self, store: Store, spool: Spool, pool: StorePool) -> None:
         self.store, self.spool, self.pool = store, spool, pool
         self.database_up = True
-        self._spool_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cg-spool")
+        self._spool_thread = Threads(1, "cg-spool")
 
     async def record(self, case: CaseRecord) -> Recording:
         if self.database_up and not self.spool.pending():
@@ -44,7 +43,7 @@ class CaseRecorder:
             except StoreUnavailableError as exc:
                 self.database_up = False
                 log.warning("database unavailable, spooling cases until it answers again: %s", exc)
-        await asyncio.get_running_loop().run_in_executor(self._spool_thread, self.spool.append, case)
+        await asyncio.get_running_loop().run_in_executor(self._spool_thread.pool, self.spool.append, case)
         return Recording("spooled", None)
 
     async def replay(self) -> int:

@@ -52,6 +52,7 @@ class TcpProxy:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.stop()
+            self._run(self._cancel_all())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
 
@@ -75,6 +76,12 @@ class TcpProxy:
         for writer in list(self._links):
             writer.close()
         self._links.clear()
+
+    async def _cancel_all(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
