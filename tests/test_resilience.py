@@ -136,3 +136,40 @@ def test_error_messages_that_quote_bad_input_stay_encodable() -> None:
 
     body = json.loads(error_response(422, "invalid_input", "bad: \ud800").body)
     assert body["error"]["message"] == "bad: \\ud800"
+
+
+def test_serve_with_several_workers_shares_one_port_and_one_store(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CHILDGUARD_DATABASE_URL": f"sqlite:///{tmp_path}/cg.db",
+           "CHILDGUARD_KEY_FILE": str(tmp_path / "key"), "CHILDGUARD_SPOOL_FILE": str(tmp_path / "spool.log")}
+    server = subprocess.Popen([sys.executable, "-m", "childguard", "serve", "--workers", "2", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) >= 2, "expected two worker processes behind the port"
+        for _ in range(6):
+            r = httpx.post(f"{base}/v1/moderations", json=ESCALATING_INPUT, timeout=30)
+            assert r.status_code == 200 and r.json()["results"][0]["recorded"] == "stored"
+        store = Store(Settings(key_file=tmp_path / "key"), f"sqlite:///{tmp_path}/cg.db")
+        assert len(store.queue()) == 6
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+ESCALATING_INPUT = {"input": "i want to kill myself", "age": 13}
