@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(2, ge=1, description="decision workers per process (off the event loop)")
     cpu_queue: int = Field(64, ge=0, description="requests waiting for a decision worker; more get HTTP 503")
     store_threads: int = Field(8, ge=1, description="threads per process for database calls")
-    store_timeout_s: float = Field(2.0, gt=0, description="a database call slower than this counts as down: "
+    store_timeout_s: float = Field(1.0, gt=0, description="a database call slower than this counts as down: "
                                    "escalations and reports are spooled, other calls get HTTP 503")
     spool_file: Path = Field(Path("childguard-data/spool.log"), description="encrypted, fsynced spool of "
                              "escalations and reports written while the database is unreachable")
