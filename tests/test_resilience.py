@@ -70,6 +70,13 @@ def test_a_full_decision_pool_answers_503_with_retry_after(one_worker: str) -> N
     assert httpx.post(f"{one_worker}/v1/moderations", json={"input": "hello", "age": 9}).status_code == 200
 
 
+def test_a_childs_report_is_never_turned_away_for_load(one_worker: str) -> None:
+    report = {"kind": "bullying", "message": "they keep laughing at me", "country": "GB"}
+    big, answers = asyncio.run(_during_big_request(one_worker, "/v1/reports", report))
+    assert big.status_code == 200 and answers
+    assert all(r.status_code == 201 and r.json()["recorded"] == "stored" for _, r in answers)
+
+
 def test_a_request_over_the_character_budget_gets_413(one_worker: str) -> None:
     r = httpx.post(f"{one_worker}/v1/moderations", json={"input": ["a" * 80_000] * 3})
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"

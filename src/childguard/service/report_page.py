@@ -42,8 +42,9 @@ def report_router(services: Services) -> APIRouter:
 
     async def submit(req: ReportRequest) -> ReportReceipt:
         """The receipt (helplines at once) whether or not the database answers: the report is stored, or
-        spooled and stored once it is back (recorded: "spooled")."""
-        receipt, case = await services.decisions.run(desk.prepare, req)
+        spooled and stored once it is back (recorded: "spooled"). A child's report is never turned away
+        for load: it waits for a decision worker instead of getting 503."""
+        receipt, case = await services.decisions.run(desk.prepare, req, admitted=True)
         recorded, case_id = await services.recorder.record(case)
         return receipt.model_copy(update={"recorded": recorded, "case_id": case_id})
 
