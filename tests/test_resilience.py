@@ -41,7 +41,10 @@ async def _during_big_request(base: str, probe: str, body: dict[str, object] | N
     """Send the big request, and while it is being classified send `probe` again and again."""
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         big = asyncio.create_task(client.post("/v1/moderations", json=_big_request()))
-        await asyncio.sleep(0.3)  # it is in the decision pool by now
+        for _ in range(200):  # wait until it is in the decision pool (parsing 200,000 characters takes a while)
+            if (await client.get("/healthz")).json()["decisions_in_flight"]:
+                break
+            await asyncio.sleep(0.02)
         answers = []
         while not big.done() and len(answers) < 20:
             t0 = time.perf_counter()
