@@ -7,8 +7,9 @@ Loopback only and bounded in time. `childguard serve` runs in its own process (o
 the proxy's (the shared PostgreSQL itself is never paused), and with conversation state in Redis
 (unique conversation ids, 60 s TTL, deleted afterwards). The load is open-loop: request i is sent at
 start + i / rate whatever happened to the earlier ones, so a slow service shows as latency and errors,
-not as a politely lower rate. Mix: 5 % escalating moderation requests, 10 % conversation messages
-(Redis), the rest ordinary moderation requests.
+not as a politely lower rate (latency counts from when a request was due). The client is a hand-written
+keep-alive HTTP/1.1 client, cheap enough not to need the cores it measures. Mix: 5 % escalating
+moderation requests, 10 % conversation messages (Redis), the rest ordinary moderation requests.
 
     python bench/bench_load.py --rate 500 --seconds 60 --stall-at 25 --stall-seconds 10 \\
         --out build/bench_load.json
@@ -73,6 +74,21 @@ def _rss_kb(pid: int) -> int:
     return total
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds used by the service's processes (user + system), to tell a slow service from a starved one."""
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _load_avg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -81,87 +97,121 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def _summary(samples: list[Sample], seconds: float) -> dict[str, Any]:
-    lat = [s.latency for s in samples]
+    lat = [s.latency for s in samples if s.status != -1]  # dropped requests have no latency; they are errors
     errors = sum(1 for s in samples if s.status not in (200, 201))
     return {"requests": len(samples), "achieved_rps": round(len(samples) / seconds, 1) if seconds else None,
             "errors": errors, "error_statuses": sorted({s.status for s in samples if s.status not in (200, 201)}),
             "p50_ms": _pct(lat, 0.50), "p99_ms": _pct(lat, 0.99), "max_ms": _pct(lat, 1.0)}
 
 
-async def _load(base: str, rate: float, seconds: float, run_id: str, proxy: TcpProxy, stall_at: float,
-                stall_s: float, max_in_flight: int, escalate: bool = True) -> Run:
-    run = Run()
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    in_flight = 0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        start = time.monotonic()
+class _Connection:
+    """One keep-alive HTTP/1.1 connection, written by hand: an httpx client costs the 2-core box as much
+    CPU per request as the service itself, and more as latency grows, so it would measure itself."""
 
-        async def one(i: int, at: float) -> None:
-            nonlocal in_flight
-            if i % 20 == 0 and escalate:
-                kind, path = "escalating", "/v1/moderations"
-                body: dict[str, Any] = {"input": ESCALATING[i % len(ESCALATING)], "age": 12}
-            elif i % 10 == 5:
-                kind, path = "conversation", "/v1/conversations/messages"
-                body = {"conversation": f"bench-{run_id}-{i % 200}", "sender": "child", "role": "child",
-                        "text": BENIGN[i % len(BENIGN)], "age": 11}
-            else:
-                kind, path = "moderation", "/v1/moderations"
-                body = {"input": BENIGN[i % len(BENIGN)], "age": 11}
-            t0 = time.perf_counter()
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._r: asyncio.StreamReader | None = None
+        self._w: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self._w is None:
+            self._r, self._w = await asyncio.open_connection(self.host, self.port)
+        assert self._r is not None
+        try:
+            self._w.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host.encode(), len(body), body))
+            head = await self._r.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            return int(head[9:12]), await self._r.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError):
+            self._w.close()
+            self._w = None
+            raise
+
+
+def _request(i: int, run_id: str, escalate: bool) -> tuple[str, str, bytes]:
+    if i % 20 == 0 and escalate:
+        kind, path = "escalating", "/v1/moderations"
+        body: dict[str, Any] = {"input": ESCALATING[i % len(ESCALATING)], "age": 12}
+    elif i % 10 == 5:
+        kind, path = "conversation", "/v1/conversations/messages"
+        body = {"conversation": f"bench-{run_id}-{i % 200}", "sender": "child", "role": "child",
+                "text": BENIGN[i % len(BENIGN)], "age": 11}
+    else:
+        kind, path = "moderation", "/v1/moderations"
+        body = {"input": BENIGN[i % len(BENIGN)], "age": 11}
+    return kind, path, json.dumps(body).encode()
+
+
+async def _load(base: str, rate: float, seconds: float, run_id: str, proxy: TcpProxy, stall_at: float,
+                stall_s: float, connections: int, max_backlog: int, escalate: bool = True) -> Run:
+    """Open loop: request i is due at start + i / rate. `connections` keep-alive connections take due
+    requests in order; latency counts from when a request was due, so time spent waiting for a free
+    connection (the service being slow) is in it. More than `max_backlog` due requests waiting: the
+    new one is dropped and counted as an error."""
+    run = Run()
+    host, port = base.split("//", 1)[1].split(":")
+    due: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+    start = time.monotonic()
+
+    async def connection() -> None:
+        conn = _Connection(host, int(port))
+        while (job := await due.get()) is not None:
+            i, at = job
+            kind, path, body = _request(i, run_id, escalate)
             try:
-                r = await client.post(path, json=body)
+                status, data = await conn.post(path, body)
                 recorded = None
-                if kind == "escalating" and r.status_code == 200:
-                    recorded = r.json()["results"][0]["recorded"]
-                run.samples.append(Sample(at, time.perf_counter() - t0, r.status_code, kind, recorded))
-            except httpx.HTTPError as exc:
+                if kind == "escalating" and status == 200:
+                    recorded = json.loads(data)["results"][0]["recorded"]
+                run.samples.append(Sample(at, time.monotonic() - start - at, status, kind, recorded))
+            except (OSError, asyncio.IncompleteReadError) as exc:
                 name = type(exc).__name__
                 run.client_errors[name] = run.client_errors.get(name, 0) + 1
-                run.samples.append(Sample(at, time.perf_counter() - t0, 0, kind))
-            finally:
-                in_flight -= 1
+                run.samples.append(Sample(at, time.monotonic() - start - at, 0, kind))
 
-        async def watch() -> None:
-            """/healthz and /readyz twice a second, from their own connections."""
-            async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
-                while (now := time.monotonic() - start) < seconds:
-                    t0 = time.perf_counter()
-                    try:
-                        h = await probe.get("/healthz")
-                        run.health.append((now, time.perf_counter() - t0, h.status_code))
-                        run.in_flight.append((round(now, 1), h.json().get("decisions_in_flight", 0)))
-                        r = await probe.get("/readyz")
-                        stores = r.json().get("stores", {})
-                        run.ready.append((now, r.status_code, str(stores.get("database"))))
-                    except httpx.HTTPError:
-                        run.health.append((now, time.perf_counter() - t0, 0))
-                    await asyncio.sleep(0.5)
+    async def watch() -> None:
+        """/healthz and /readyz twice a second, on their own connection."""
+        async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
+            while (now := time.monotonic() - start) < seconds:
+                t0 = time.perf_counter()
+                try:
+                    h = await probe.get("/healthz")
+                    run.health.append((now, time.perf_counter() - t0, h.status_code))
+                    run.in_flight.append((round(now, 1), h.json().get("decisions_in_flight", 0)))
+                    r = await probe.get("/readyz")
+                    stores = r.json().get("stores", {})
+                    run.ready.append((now, r.status_code, str(stores.get("database"))))
+                except httpx.HTTPError:
+                    run.health.append((now, time.perf_counter() - t0, 0))
+                await asyncio.sleep(0.5)
 
-        async def stall() -> None:
-            if stall_s <= 0:
-                return
-            await asyncio.sleep(stall_at)
-            proxy.stall()
-            await asyncio.sleep(stall_s)
-            proxy.resume()
+    async def stall() -> None:
+        if stall_s <= 0:
+            return
+        await asyncio.sleep(stall_at)
+        proxy.stall()
+        await asyncio.sleep(stall_s)
+        proxy.resume()
 
-        tasks: set[asyncio.Task[None]] = set()
-        side = [asyncio.create_task(watch()), asyncio.create_task(stall())]
-        i = 0
-        while (at := i / rate) < seconds:
-            delay = start + at - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if in_flight >= max_in_flight:  # the client's own bound: counted as an error, not queued
-                run.samples.append(Sample(at, 0.0, -1, "dropped"))
-            else:
-                in_flight += 1
-                task = asyncio.create_task(one(i, at))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            i += 1
-        await asyncio.gather(*tasks, *side)
+    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    side = [asyncio.create_task(watch()), asyncio.create_task(stall())]
+    i = 0
+    while (at := i / rate) < seconds:
+        delay = start + at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if due.qsize() >= max_backlog:  # the client's own bound: counted as an error, not queued
+            run.samples.append(Sample(at, 0.0, -1, "dropped"))
+        else:
+            due.put_nowait((i, at))
+        i += 1
+    for _ in workers:
+        due.put_nowait(None)
+    await asyncio.gather(*workers, *side)
     return run
 
 
@@ -172,7 +222,8 @@ def main() -> None:
     ap.add_argument("--stall-at", type=float, default=25.0, help="seconds into the load; 0 stall-seconds: none")
     ap.add_argument("--stall-seconds", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=1, help="service processes (childguard serve --workers)")
-    ap.add_argument("--max-in-flight", type=int, default=256)
+    ap.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load client")
+    ap.add_argument("--max-backlog", type=int, default=1000, help="due requests waiting for a connection")
     ap.add_argument("--out", type=Path, default=ROOT / "build/bench_load.json")
     args = ap.parse_args()
 
@@ -205,13 +256,18 @@ def main() -> None:
                 pass
             time.sleep(0.3)
         # warm-up, then the RSS baseline
-        asyncio.run(_load(base, min(args.rate, 100), 3.0, run_id, proxy, 0, 0, args.max_in_flight, escalate=False))
+        asyncio.run(_load(base, min(args.rate, 100), 3.0, run_id, proxy, 0, 0, args.connections, args.max_backlog,
+                          escalate=False))
         rss_start = _rss_kb(server.pid)
+        cpu_start, load_start, self_cpu = _cpu_s(server.pid), _load_avg(), time.process_time()
         t0 = time.monotonic()
         run = asyncio.run(_load(base, args.rate, args.seconds, run_id, proxy, args.stall_at, args.stall_seconds,
-                                args.max_in_flight))
+                                args.connections, args.max_backlog))
         wall = time.monotonic() - t0
         rss_end = _rss_kb(server.pid)
+        cpu = {"service_cpu_s": round(_cpu_s(server.pid) - cpu_start, 1),
+               "load_client_cpu_s": round(time.process_time() - self_cpu, 1),
+               "host_load_average_1min": {"start": load_start, "end": _load_avg()}, "host_cores": os.cpu_count()}
         drained_after = None
         t_drain = time.monotonic()
         while time.monotonic() - t_drain < 60:  # the spool replays once the database answers
@@ -243,6 +299,7 @@ def main() -> None:
     result = {
         "command": " ".join(["python", "bench/bench_load.py", *sys.argv[1:]]),
         "rate_target": args.rate, "seconds": args.seconds, "workers": args.workers, "wall_s": round(wall, 1),
+        "cpu": cpu,
         "all": _summary(run.samples, args.seconds),
         "outside_stall": _summary(outside, args.seconds - (args.stall_seconds if args.stall_seconds else 0)),
         "during_stall": _summary(in_stall, args.stall_seconds) if in_stall else None,
@@ -251,7 +308,7 @@ def main() -> None:
         "decisions_in_flight": run.in_flight,
         "health_latency_ms": [(round(h[0], 1), round(1000 * h[1], 1)) for h in run.health],
         "client_errors": run.client_errors,
-        "dropped_by_client_bound": sum(1 for s in run.samples if s.status == -1),
+        "dropped_by_client_backlog": sum(1 for s in run.samples if s.status == -1),
         "rss_kb": {"start": rss_start, "end": rss_end, "growth_pct": round(100 * (rss_end - rss_start) / rss_start, 2),
                    "requests_between": len(run.samples)},
         "health": {"probes": len(run.health), "not_200": sum(1 for h in run.health if h[2] != 200),

@@ -30,6 +30,7 @@ from .records import CaseRecord
 
 log = logging.getLogger("childguard.spool")
 CONTEXT = b"childguard/spool"
+MAX_ROUNDS = 20
 
 
 class Spool:
@@ -77,7 +78,9 @@ class Spool:
             if not got:
                 return 0
             done = 0
-            for _ in range(2):  # what a previous replay left, then what was appended since
+            # what a previous replay left, then what was appended since, until nothing is (bounded: the
+            # job comes back, and a busy service must not keep one replay going for ever)
+            for _ in range(MAX_ROUNDS):
                 if not self.replaying.exists():
                     if not self.path.exists():
                         break
