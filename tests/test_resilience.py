@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from childguard import Guard, Settings
 from childguard.service import create_app
@@ -124,18 +125,21 @@ def test_readyz_reports_the_store_it_reached(one_worker: str) -> None:
 
 
 def test_readyz_names_redis_when_it_is_down(tmp_path: Path, guard: Guard) -> None:
-    from fastapi.testclient import TestClient
-
     from childguard.testing import TcpProxy
+
+    async def ready(app: FastAPI) -> tuple[float, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cg") as client:
+            t0 = time.perf_counter()
+            r = await client.get("/readyz")
+            return time.perf_counter() - t0, r
 
     with TcpProxy("127.0.0.1", 6379) as proxy:
         cfg = _settings(tmp_path, conversation_store="redis", redis_url=f"redis://127.0.0.1:{proxy.port}/0")
-        client = TestClient(create_app(cfg, guard=guard, store=Store(cfg)))
-        assert client.get("/readyz").json()["stores"]["redis"] == "up"
+        app = create_app(cfg, guard=guard, store=Store(cfg))
+        assert asyncio.run(ready(app))[1].json()["stores"]["redis"] == "up"
         proxy.stall()
-        t0 = time.perf_counter()
-        r = client.get("/readyz")
-        assert time.perf_counter() - t0 < 1.2
+        took, r = asyncio.run(ready(app))
+        assert took < 1.2
         assert r.status_code == 503 and r.json()["stores"]["redis"].startswith("down")
         assert r.json()["stores"]["database"] == "up" and "redis" in r.json()["error"]["message"]
         proxy.resume()

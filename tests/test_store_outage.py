@@ -97,6 +97,7 @@ def test_no_escalation_or_report_is_lost_when_the_database_goes_away(schema: str
             proxy.stop()                                         # database refused
             refused = await _load(client, 20)
             ready_refused = await client.get("/readyz")
+            lookup = await client.get("/v1/reports/ABCD-EFGH-JKMN")  # a read cannot be spooled: 503, kindly
             proxy.start()
             for _ in range(50):
                 await recorder.replay()
@@ -105,6 +106,7 @@ def test_no_escalation_or_report_is_lost_when_the_database_goes_away(schema: str
                 await asyncio.sleep(0.2)
             return {"acked": acked + stalled + refused, "stalled": stalled, "ready": ready, "ready_s": ready_s,
                     "stalled_s": stalled_s, "page": page, "health": health, "ready_refused": ready_refused,
+                    "lookup": lookup,
                     "ready_after": await client.get("/readyz")}
 
     try:
@@ -117,6 +119,8 @@ def test_no_escalation_or_report_is_lost_when_the_database_goes_away(schema: str
         assert got["ready"].status_code == 503 and got["ready"].json()["stores"]["database"].startswith("down")
         assert got["ready_s"] < 1.2 and "database" in got["ready"].json()["error"]["message"]
         assert got["ready_refused"].status_code == 503
+        assert got["lookup"].status_code == 503 and got["lookup"].headers["retry-after"]
+        assert "safe" in got["lookup"].json()["error"]["message"]
         assert got["health"].status_code == 200
         assert got["page"].status_code == 200 and "Childline" in got["page"].text  # helplines, DB or not
         assert got["ready_after"].status_code == 200, got["ready_after"].text
