@@ -44,7 +44,13 @@ class Spool:
 
     def pending(self) -> bool:
         """Whether anything waits to be replayed (by this process or another one on the host)."""
-        return any(p.exists() and p.stat().st_size > 0 for p in (self.replaying, self.path))
+        for path in (self.replaying, self.path):
+            try:
+                if path.stat().st_size > 0:
+                    return True
+            except FileNotFoundError:  # none, or a replay just renamed or removed it
+                continue
+        return False
 
     def append(self, record: CaseRecord) -> None:
         """Seal, append and fsync one record; when this returns, the record survives a crash."""
