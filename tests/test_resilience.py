@@ -61,8 +61,10 @@ def test_healthz_answers_fast_while_a_huge_request_is_classified(one_worker: str
     # concurrency, not timing, is the point: several health answers came back while the big one ran
     assert len(answers) >= 3, "the big request finished before health could be asked: not concurrent"
     assert all(r.status_code == 200 and r.json()["decisions_in_flight"] == 1 for _, r in answers)
-    slowest = max(t for t, _ in answers)
-    assert slowest < 0.5, f"/healthz took {slowest * 1000:.0f} ms during a big request (target 100 ms)"
+    # a frozen loop would hold each health answer for most of the big request; the bound is relative
+    # so a loaded shared machine does not fail it (measured here: 2-14 ms, target 100 ms)
+    slowest, big_s = max(t for t, _ in answers), big.elapsed.total_seconds()
+    assert slowest < 0.3 * big_s, f"/healthz took {slowest * 1000:.0f} ms during a {big_s:.1f} s request"
 
 
 def test_a_full_decision_pool_answers_503_with_retry_after(one_worker: str) -> None:
