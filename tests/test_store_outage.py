@@ -1,8 +1,9 @@
 """Escalations and children's reports survive a database outage, for real: PostgreSQL behind a TCP
 proxy that is stalled (a hung database) and then stopped (connections refused) in the middle of a load
-of escalations and reports. Every one the API acknowledged is in the store afterwards, exactly once;
-the children got their safe answer and helplines throughout; /readyz said which store was down.
-(The shared PostgreSQL itself is never touched: only the proxy in front of it goes down.)"""
+of escalations (moderation and conversation messages) and reports. Every one the API acknowledged is
+in the store afterwards, exactly once; the children got their safe answer and helplines throughout;
+/readyz said which store was down. (The shared PostgreSQL itself is never touched: only the proxy in
+front of it goes down.)"""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.test_store import PG, _pg_up
 pytestmark = pytest.mark.skipif(not _pg_up(), reason="PostgreSQL not reachable at 127.0.0.1:5432")
 
 ESCALATING = {"input": "i want to kill myself tonight", "age": 13, "country": "GB"}
+CHAT = {"sender": "kid", "role": "child", "text": "i want to kill myself tonight", "age": 13}
 REPORT = {"kind": "stranger", "message": "a man online asked me for photos", "age": 11, "country": "GB"}
 
 
@@ -45,11 +47,12 @@ def schema() -> Iterator[str]:
 
 
 async def _load(client: httpx.AsyncClient, n: int) -> list[httpx.Response]:
-    """n escalating moderation requests and n reports, 10 at a time."""
+    """n escalating moderation requests, n reports and n/5 escalating conversation messages, 12 at a time."""
     out: list[httpx.Response] = []
     for i in range(0, n, 5):
         batch = [client.post("/v1/moderations", json=ESCALATING) for _ in range(min(5, n - i))]
         batch += [client.post("/v1/reports", json=REPORT) for _ in range(min(5, n - i))]
+        batch += [client.post("/v1/conversations/messages", json={**CHAT, "conversation": f"c{i}"})]
         out += await asyncio.gather(*batch)
     return out
 
@@ -60,9 +63,11 @@ def _acknowledged(responses: list[httpx.Response]) -> tuple[int, dict[str, int]]
     for r in responses:
         assert r.status_code in (200, 201), r.text
         body = r.json()
-        recorded = body["results"][0]["recorded"] if "results" in body else body["recorded"]
-        # the child's answer never depends on the database: the safe decision, or helplines
-        assert body["results"][0]["childguard"]["resources"] if "results" in body else body["helplines"]
+        decision = body["results"][0] if "results" in body else body
+        recorded = decision["recorded"]
+        # the child's answer never depends on the database: the safe decision with helplines
+        decided = decision.get("childguard") or decision.get("message_decision") or {}
+        assert decided.get("resources") or body.get("helplines")
         how[recorded] = how.get(recorded, 0) + 1
     return sum(how.values()), how
 
