@@ -1,4 +1,4 @@
-"""Audit overhead (issue 4 target: >= 200 cases/s against a zero-latency local endpoint). The target
+"""Audit overhead (target: >= 200 cases/s against a zero-latency local endpoint). The target
 server runs in its own process and answers instantly, so the figure is the audit's own cost:
 suite expansion, async HTTP, judges (childguard detectors + refusal classifier), fsync'd appends.
 
@@ -31,7 +31,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3, help="runs; the median is reported")
     args = ap.parse_args()
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests/chat_servers.py"), "unsafe"], stdout=subprocess.PIPE,
+    server = subprocess.Popen([sys.executable, "-m", "childguard.testing.chat_servers", "unsafe"],
+                              stdout=subprocess.PIPE,
                               text=True)
     try:
         url = server.stdout.readline().strip() if server.stdout else ""

@@ -1,4 +1,4 @@
-"""Conversation-level benchmark (issue 5 target: a 50-turn conversation processed incrementally at
+"""Conversation-level benchmark (target: a 50-turn conversation processed incrementally at
 <= 2 ms per new message, p50). Replays 50-turn conversations message by message through
 ConversationGuard.observe with the in-memory store, and with Redis when it is reachable.
 

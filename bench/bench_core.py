@@ -1,4 +1,4 @@
-"""Core decision benchmarks (issue 2 targets): single-message latency, batch throughput on both
+"""Core decision benchmarks (targets): single-message latency, batch throughput on both
 cores, import + model load time, peak memory and model size. Prints a table and writes JSON.
 
     python bench/bench_core.py --out build/bench_core.json

@@ -1,4 +1,4 @@
-"""Gateway overhead (issue 3 target: <= 10 ms p50 over calling the upstream directly, streaming
+"""Gateway overhead (target: <= 10 ms p50 over calling the upstream directly, streaming
 time-to-first-token included). Upstream: the zero-latency loopback chat server in its own process;
 gateway: `childguard serve` in its own process pointing at it. Sequential requests, benign messages
 (harmful ones never reach the upstream), so the difference is the gateway's own cost.
@@ -48,7 +48,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "build/bench_gateway.json")
     ap.add_argument("-n", type=int, default=300)
     args = ap.parse_args()
-    upstream = subprocess.Popen([sys.executable, str(ROOT / "tests/chat_servers.py"), "unsafe"], stdout=subprocess.PIPE,
+    upstream = subprocess.Popen([sys.executable, "-m", "childguard.testing.chat_servers", "unsafe"],
+                                stdout=subprocess.PIPE,
                                 text=True)
     up_url = upstream.stdout.readline().strip() if upstream.stdout else ""
     with socket.socket() as s:

@@ -1,4 +1,4 @@
-"""Moderation API under load (issue 3 target: >= 500 requests/s with p99 <= 50 ms on this 2-core
+"""Moderation API under load (target: >= 500 requests/s with p99 <= 50 ms on this 2-core
 machine). The service runs as `childguard serve` in its own process; the load comes from this
 process with an async HTTP client at fixed concurrency for a fixed duration.
 

@@ -1,4 +1,4 @@
-"""Audit end to end against real OpenAI-compatible servers on loopback (issue 4)."""
+"""Audit end to end against real OpenAI-compatible servers on loopback."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from childguard.audit import RunConfig, Target, load_suite, run_cases
 from childguard.audit.judges import RefusalJudge, reading_grade
 from childguard.audit.metrics import kappa, wilson
 from childguard.taxonomy import CATEGORY_IDS
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 
 
 def audit(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:

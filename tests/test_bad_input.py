@@ -1,4 +1,4 @@
-"""Bad input gets a typed error or a defined safe decision, never a crash (issue: Bad input)."""
+"""Bad input gets a typed error or a defined safe decision, never a crash."""
 
 import pytest
 

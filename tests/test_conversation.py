@@ -1,4 +1,4 @@
-"""Conversation-level protection (issue 5): trajectories, repetition, attachment; bounded, text-free state."""
+"""Conversation-level protection: trajectories, repetition, attachment; bounded, text-free state."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 
 from childguard import Settings
 from childguard.store import Store
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 from tests.test_service import _serve
 
 

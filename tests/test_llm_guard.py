@@ -9,7 +9,7 @@ import pytest
 
 from childguard import Action, ConfigError, DetectorError, Guard, Settings
 from childguard.detectors.llm_guard import parse_verdict
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from childguard import Settings
 from childguard.store import Store
 from childguard.store.models import ReviewCase
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 from tests.test_conversation import GROOMING, _redis_up
 from tests.test_service import _serve, json_values
 

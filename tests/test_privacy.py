@@ -1,4 +1,4 @@
-"""Children's personal data with Presidio (issue 5): found in several languages, redacted readably,
+"""Children's personal data with Presidio: found in several languages, redacted readably,
 and no network access on the way (Presidio's e-mail/URL recognizers would fetch a suffix list)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),

@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                          "defaults")
     srv.add_argument("--host", help="bind address (default from CHILDGUARD_HOST, 127.0.0.1)")
     srv.add_argument("--port", type=int, help="port (default from CHILDGUARD_PORT, 8000)")
+    srv.add_argument("--workers", type=int, default=1, help="service processes behind the one port (multi-core "
+                     "hosts); they share the database and, with CHILDGUARD_CONVERSATION_STORE=redis, Redis")
 
     red = sub.add_parser("redact", help="replace a child's personal data with readable placeholders (Presidio)")
     red.add_argument("text")
@@ -245,7 +247,16 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
-    app = create_app(settings)
+    if args.workers < 1:
+        raise InvalidInputError("--workers must be at least 1")
+    if args.workers == 1:
+        app: Any = create_app(settings)
+    else:
+        from .store import Store
+
+        # migrate and create the key file once, here, so the workers do not race to do it
+        Store(settings).engine.dispose()
+        app = "childguard.service.app:create_app"
     base = f"http://{host}:{port}"
     gateway = "" if settings.upstream_url else "  (no upstream model configured: chat answers 503; see README)\n"
     out.write(f"childguard service on {base}\n"
@@ -257,9 +268,11 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
               f"  console:      {base}/console   (create a moderator: childguard users add NAME)\n"
               f"  consent:      POST {base}/v1/consents\n"
               f"  health: {base}/healthz   readiness: {base}/readyz   API docs: {base}/docs\n"
-              f"  store: {make_url(settings.database_url).render_as_string(hide_password=True)}\n")
+              f"  store: {make_url(settings.database_url).render_as_string(hide_password=True)}"
+              f"   workers: {args.workers}\n")
     out.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # with several workers uvicorn imports the app factory in each process (settings from the environment)
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=args.workers, factory=args.workers > 1)
     return 0
 
 

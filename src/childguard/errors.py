@@ -113,3 +113,29 @@ class ConflictError(InvalidInputError):
 
     http_status = 409
     code = "conflict"
+
+
+class RequestTooLargeError(InvalidInputError):
+    """One request carries more text than `max_request_chars` in all: send it in several requests, or
+    raise CHILDGUARD_MAX_REQUEST_CHARS on a host with the CPU for it."""
+
+    http_status = 413
+    code = "request_too_large"
+
+
+class OverloadedError(ChildGuardError):
+    """Every decision worker is busy and the queue is full: retry after `retry_after` seconds (the
+    response's Retry-After), or run more workers (`childguard serve --workers N`)."""
+
+    http_status = 503
+    code = "overloaded"
+    retry_after = 1
+
+
+class StoreUnavailableError(ChildGuardError):
+    """The database did not answer in time; retry later. Escalations and reports are never refused for
+    this: they are spooled and replayed."""
+
+    http_status = 503
+    code = "store_unavailable"
+    retry_after = 5

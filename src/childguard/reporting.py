@@ -9,16 +9,19 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .agebands import parse_age
 from .decision import Resource
 from .errors import InvalidInputError, NotFoundError
+from .fields import Code, Prose
 from .guard import Guard
 from .resources import normalize_country
 from .store import Store
+from .store.records import CaseRecord
+from .store.store import excerpt_of
 from .taxonomy import get_taxonomy, load_yaml_resource
 
 # what the child chose -> the taxonomy category that sets severity and helplines (None: general help)
@@ -52,18 +55,21 @@ def report_languages() -> list[str]:
 class ReportRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    kind: str = Field("other", description=f"one of {', '.join(KINDS)}")
+    kind: Code = Field("other", description=f"one of {', '.join(KINDS)}")
     message: str = Field("", max_length=MAX_MESSAGE, description="the child's own words (optional)")
-    age: int | str | None = Field(None, description="age or AADC band; optional")
-    lang: str = Field("en", description="page language; also used for the child-facing texts")
-    country: str | None = Field(None, description="ISO 3166 alpha-2, for helplines")
-    contact: str | None = Field(None, max_length=MAX_CONTACT, description="only if the child wants an answer")
+    age: int | Code | None = Field(None, description="age or AADC band; optional")
+    lang: Code = Field("en", description="page language; also used for the child-facing texts")
+    country: Code | None = Field(None, description="ISO 3166 alpha-2, for helplines")
+    contact: Prose | None = Field(None, max_length=MAX_CONTACT, description="only if the child wants an answer")
 
 
 class ReportReceipt(BaseModel):
     reference: str = Field(description="the child's follow-up code; shown once, stored only as a hash")
     message: str
     helplines: list[Resource]
+    recorded: Literal["stored", "spooled"] = Field(
+        "stored", description="the report is in the database, or safely spooled on this host while the database "
+        "is unreachable (written there once it answers; the code works from then on)")
     case_id: int | None = Field(None, exclude=True)
 
 
@@ -102,6 +108,12 @@ class ReportDesk:
         return code if code in self.strings else "en"
 
     def submit(self, req: ReportRequest) -> ReportReceipt:
+        receipt, case = self.prepare(req)
+        return receipt.model_copy(update={"case_id": self.store.save_case(case)})
+
+    def prepare(self, req: ReportRequest) -> tuple[ReportReceipt, CaseRecord]:
+        """The child's receipt and the case to record, without touching the database (CPU only), so the
+        service can answer the child with helplines even while the database is down."""
         if req.kind not in KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
         lang = self.lang(req.lang)
@@ -121,13 +133,12 @@ class ReportDesk:
                 if c not in categories:
                     categories.append(c)
         code = new_reference()
-        case_id = self.store.add_case(
-            source="report", severity=severity, age_band=band.value, lang=lang, categories=categories,
-            text=req.message.strip(), reasons=[f"child report: {req.kind}"], actor="child_report",
-            reference_hash=reference_hash(code), contact=(req.contact or "").strip() or None)
+        case = CaseRecord(source="report", severity=severity, age_band=band.value, lang=lang, categories=categories,
+                          excerpt=excerpt_of(req.message.strip()), reasons=[f"child report: {req.kind}"],
+                          actor="child_report", reference_hash=reference_hash(code),
+                          contact=(req.contact or "").strip() or None)
         helplines = self.guard.directory.lookup(country, category)
-        return ReportReceipt(reference=code, message=self.strings[lang]["thanks_body"], helplines=helplines,
-                             case_id=case_id)
+        return ReportReceipt(reference=code, message=self.strings[lang]["thanks_body"], helplines=helplines), case
 
     def status(self, code: str, lang: str | None = None) -> ReportStatus:
         texts = self.strings[self.lang(lang)]

@@ -1,4 +1,4 @@
-"""Conversation-level protection (issue 5): grooming and sextortion trajectories, cyberbullying by
+"""Conversation-level protection: grooming and sextortion trajectories, cyberbullying by
 repetition and target, emotional dependency on an AI companion."""
 
 from .analyzers import ConversationAnalyzer, register_analyzer

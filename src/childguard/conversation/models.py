@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..decision import Decision
+from ..fields import Code, Name
 from ..policy import Action
 
 
 class ConversationMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    conversation: str = Field(min_length=1, max_length=200, description="conversation id")
-    sender: str = Field(min_length=1, max_length=200, description="who wrote it (pseudonymous id)")
-    role: str = Field("child", description="child | contact | ai_output")
+    conversation: Name = Field(min_length=1, description="conversation id")
+    sender: Name = Field(min_length=1, description="who wrote it (pseudonymous id)")
+    role: Code = Field("child", description="child | contact | ai_output")
     text: str
     time: datetime | None = Field(None, description="ISO 8601; local offset matters for late-night checks")
-    target: str | None = Field(None, description="who it is aimed at, for group chats; default: the child")
-    age: int | str | None = None
-    lang: str | None = None
-    country: str | None = None
+    target: Name | None = Field(None, description="who it is aimed at, for group chats; default: the child")
+    age: int | Code | None = None
+    lang: Code | None = None
+    country: Code | None = None
 
     @field_validator("time")
     @classmethod
@@ -58,6 +60,8 @@ class ConversationDecision(BaseModel):
     disclosure: str | None = Field(None, description="'you are talking with an AI' reminder to show first (SB 243)")
     age_check: str | None = Field(None, description="what a strong signal of a younger age led to: switched | "
                                   "confirmed | not_confirmed | provider_unavailable (4c)")
+    recorded: Literal["stored", "spooled"] | None = Field(
+        None, description="service only: the review case is in the database, or spooled while it is unreachable")
 
     @property
     def escalations(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""The HTTP service (issue 3, first part): moderation API, health and readiness."""
+"""The HTTP service: moderation API, chat gateway, conversation API, reports, consent, transparency, the
+moderators' console, health and readiness."""
 
 from .app import create_app
 

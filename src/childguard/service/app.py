@@ -3,30 +3,32 @@ child protection decision added under `childguard` (existing OpenAI clients keep
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..decision import Decision
-from ..errors import ChildGuardError, InvalidInputError
+from ..errors import ChildGuardError, InvalidInputError, StoreUnavailableError
+from ..fields import Code, Name, check_budget
 from ..guard import Guard
 from ..jurisdictions import apply_jurisdiction
 from ..policy import Action
 from ..settings import Settings, get_settings
 from ..store import Store
 from ..store.contests import contestable
+from ..store.records import CaseRecord
 from .auth import ApiKeyAuth
 from .consent_api import consent_router
 from .console import console_router
@@ -62,13 +64,13 @@ class ModerationRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     input: str | list[str] = Field(description="a text or a list of texts (OpenAI format)")
-    model: str | None = None
-    age: int | str | None = Field(None, description="child's age or AADC band (childguard extension)")
-    lang: str | None = None
-    role: str = "child"
-    country: str | None = None
-    profile: str | None = Field(None, max_length=200, description="child profile id: lets consent withdrawal "
-                                "delete the review cases this request opens (childguard extension)")
+    model: Name | None = None
+    age: int | Code | None = Field(None, description="child's age or AADC band (childguard extension)")
+    lang: Code | None = None
+    role: Code = "child"
+    country: Code | None = None
+    profile: Name | None = Field(None, description="child profile id: lets consent withdrawal delete the review "
+                                 "cases this request opens (childguard extension)")
 
 
 class ModerationResult(BaseModel):
@@ -76,6 +78,9 @@ class ModerationResult(BaseModel):
     categories: dict[str, bool]
     category_scores: dict[str, float]
     childguard: Decision
+    recorded: Literal["stored", "spooled"] | None = Field(
+        None, description="for escalations: the review case is in the database, or safely spooled on this "
+        "host while the database is unreachable (written there once it answers); null when no case is opened")
 
 
 class ModerationResponse(BaseModel):
@@ -110,6 +115,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
         yield
         await jobs.stop()
         await gateway.close()
+        services.shutdown()
 
     app = FastAPI(title="childguard", version=__version__, lifespan=lifespan,
                   description="A child protection mode for AI products (UN Joint Statement on AI and the Rights "
@@ -117,7 +123,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
 
     @app.exception_handler(ChildGuardError)
     async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, str(exc))
+        return error_response(exc.http_status, exc.code, str(exc), retry_after=getattr(exc, "retry_after", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -130,7 +136,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.get("/", tags=["operations"])
-    def index() -> dict[str, Any]:
+    async def index() -> dict[str, Any]:
         return {"service": "childguard", "version": __version__,
                 "pages": {"report": "/report", "contest": "/contest", "transparency": "/transparency",
                           "console": "/console", "api_docs": "/docs"},
@@ -138,37 +144,59 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
                          "/v1/contests", "/v1/consents", "/v1/transparency"]}
 
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - started, 1)}
+    async def healthz() -> dict[str, Any]:
+        """Liveness: on the event loop, touching nothing that can block, so it answers while the decision
+        workers are saturated or the database hangs."""
+        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - started, 1),
+                "decisions_in_flight": services.decisions.in_flight}
 
     @app.get("/readyz", tags=["operations"])
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
+        """Ready when the decision pipeline answers and every store is up; says which one is down within
+        a second. Escalations are still accepted (spooled) while the database is down."""
         try:
-            guard.check("ready?", age=10)
+            guard.check("ready?", age=10)  # ~0.5 ms; run here so a saturated pool does not read as not ready
         except Exception as exc:  # readiness must report, not crash
             return error_response(503, "not_ready", f"decision pipeline failed: {exc}")
+        stores = await services.health.stores()
+        stores["spool"] = "pending" if services.recorder.spool.pending() else "empty"
+        down = [name for name, state in stores.items() if state.startswith("down")]
+        if down:
+            return error_response(503, "not_ready", f"{' and '.join(down)} down; escalations and reports are "
+                                  "spooled and replayed when it is back", stores=stores)
         return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
-                             "detectors": [d.name for d in guard.detectors]})
+                             "detectors": [d.name for d in guard.detectors], "stores": stores})
+
+    def moderate(body: ModerationRequest, texts: list[str]) -> list[tuple[ModerationResult, CaseRecord | None]]:
+        out = []
+        for t in texts:
+            decision = guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
+            services.counter.count(decision, "moderation")
+            # escalations only: a trained human reviews (4i)
+            out.append((to_openai(decision), store.case_record(decision, t, "moderation", "system", body.profile)))
+        return out
 
     @app.post("/v1/moderations", response_model=ModerationResponse, tags=["moderation"])
     async def moderations(body: ModerationRequest) -> Response:
-        # async: a check costs ~0.4 ms of CPU, less than a thread-pool hop; the response is serialised
-        # once here rather than re-validated through response_model (which stays for the OpenAPI schema)
+        # the decisions (CPU) run in the bounded decision pool, the case writes in the store pool; the
+        # response is serialised once here rather than re-validated through response_model (which stays
+        # for the OpenAPI schema)
         texts = [body.input] if isinstance(body.input, str) else body.input
         if not texts:
             raise InvalidInputError("input is an empty list; send a text or a list of texts")
         if len(texts) > settings.max_inputs:
             raise InvalidInputError(f"{len(texts)} inputs; at most {settings.max_inputs} per request")
+        check_budget(texts, settings.max_request_chars)
+        decided = await services.decisions.run(moderate, body, texts)
         results = []
-        for t in texts:
-            decision = guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
-            services.counter.count(decision, "moderation")
-            if decision.review_required:  # escalations only: a trained human reviews (4i)
-                await run_in_threadpool(store.open_case, decision, t, "moderation", "system", body.profile)
-            if contestable(decision):  # the child can say it was a mistake (3i)
-                decision.contest_token = await run_in_threadpool(services.contests.issue, decision, t, "moderation",
-                                                                 body.profile)
-            results.append(to_openai(decision))
+        for (result, case), t in zip(decided, texts, strict=True):
+            if case is not None:
+                result.recorded = (await services.recorder.record(case)).recorded
+            if contestable(result.childguard):  # the child can say it was a mistake (3i)
+                with contextlib.suppress(StoreUnavailableError):  # a slow store: the decision stands, untokened
+                    result.childguard.contest_token = await services.store_pool.run(
+                        services.issue_contest, result.childguard, t, "moderation", body.profile)
+            results.append(result)
         response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
                                       results=results)
         return Response(response.model_dump_json(), media_type="application/json")

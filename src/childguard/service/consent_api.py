@@ -3,12 +3,13 @@ review cases and the conversation state childguard keeps for the profile, and sa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFoundError
+from ..fields import Code, Name, Prose
 from ..store.consent import METHODS, SCOPES
 from .context import Services
 from .gateway import conversation_key
@@ -17,16 +18,17 @@ from .gateway import conversation_key
 class ConsentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    profile_id: str = Field(min_length=1, max_length=200, description="your id for the child profile")
-    method: str = Field(description=f"how the parent was verified: {', '.join(METHODS)}")
-    scope: list[str] | None = Field(None, description=f"purposes consented to (default all): {', '.join(SCOPES)}")
-    guardian_contact: str | None = Field(None, max_length=300, description="stored encrypted; deleted on withdrawal")
+    profile_id: Name = Field(min_length=1, description="your id for the child profile")
+    method: Code = Field(description=f"how the parent was verified: {', '.join(METHODS)}")
+    scope: list[Code] | None = Field(None, max_length=20,
+                                     description=f"purposes consented to (default all): {', '.join(SCOPES)}")
+    guardian_contact: Prose | None = Field(None, max_length=300, description="stored encrypted; deleted on withdrawal")
 
 
 class WithdrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    conversations: list[str] = Field(default_factory=list, max_length=1000,
+    conversations: list[Name] = Field(default_factory=list, max_length=1000,
                                      description="conversation ids (of /v1/conversations) to forget as well")
 
 
@@ -40,14 +42,14 @@ def consent_router(services: Services) -> APIRouter:
         return record.as_dict()
 
     @router.get("/{profile_id}")
-    def status(profile_id: str) -> dict[str, Any]:
+    def status(profile_id: Annotated[Name, Path()]) -> dict[str, Any]:
         record = consents.status(profile_id)
         if record is None:
             raise NotFoundError("no consent is recorded for this profile")
         return record.as_dict()
 
     @router.post("/{profile_id}/withdraw")
-    def withdraw(profile_id: str, body: WithdrawRequest | None = None) -> dict[str, Any]:
+    def withdraw(profile_id: Annotated[Name, Path()], body: WithdrawRequest | None = None) -> dict[str, Any]:
         """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
         conversations named in the body. The tombstone (when, how) stays for accountability; cases
         safeguarding needs are unlinked and kept until decided and purged (see the response)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..agebands import AgeBand, parse_age
 from ..conversation.guard import ConversationGuard, build_store
+from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
 from ..jurisdictions import Jurisdiction, for_country
@@ -16,7 +17,11 @@ from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
 from ..store.contests import Contests
+from ..store.spool import Spool
 from ..store.stats import DecisionCounter
+from .health import Health
+from .offload import DecisionPool, StorePool
+from .recorder import CaseRecorder
 
 
 @dataclass
@@ -32,6 +37,10 @@ class Services:
     contests: Contests = field(init=False)
     jurisdiction: Jurisdiction | None = None  # the deployment's profile (CHILDGUARD_JURISDICTION), if any
     consent_overridden: bool = False  # the operator set CHILDGUARD_REQUIRE_CONSENT: it wins over every profile
+    decisions: DecisionPool = field(init=False)
+    store_pool: StorePool = field(init=False)
+    recorder: CaseRecorder = field(init=False)
+    health: Health = field(init=False)
 
     def consent_needed(self, country: str | None = None, age: object = None) -> bool:
         """Whether this request needs recorded consent: the operator's explicit setting, else the profile
@@ -53,6 +62,14 @@ class Services:
             raise ConsentRequiredError(f"this service needs parental consent (scope '{purpose}') for the child "
                                        "profile: record it with POST /v1/consents for this profile ('user')")
 
+    def issue_contest(self, decision: Decision, text: str, source: str, profile: str | None) -> str | None:
+        """A contest token for a blocked or redirected child (3i), or none when the store cannot write
+        one now: a token is a courtesy and must never cost the child the decision and its helplines."""
+        try:
+            return self.contests.issue(decision, text, source, profile)
+        except Exception:  # the database is down or slow: the decision stands without a token
+            return None
+
     def __post_init__(self) -> None:
         s = self.settings
         self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes)
@@ -61,3 +78,12 @@ class Services:
         self.counter = DecisionCounter()
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
+        self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
+        self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
+        self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
+        self.health = Health(s, self.store)
+
+    def shutdown(self) -> None:
+        self.recorder.shutdown()
+        for pool in (self.decisions, self.store_pool, self.health):
+            pool.shutdown()

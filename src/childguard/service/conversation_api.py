@@ -5,42 +5,51 @@ so several service workers share it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from ..conversation.models import ConversationDecision, ConversationMessage
+from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
+from ..store.records import CaseRecord
 from .context import Services
 
 
 class ConversationTurn(ConversationMessage):
-    profile: str | None = Field(None, max_length=200, description="child profile id, for consent and withdrawal")
+    profile: Name | None = Field(None, description="child profile id, for consent and withdrawal")
 
 
 def conversation_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
-    def observe(body: ConversationTurn) -> ConversationDecision:
-        services.require_consent(body.profile, "conversation_monitoring", body.country, body.age)
+    def observe(body: ConversationTurn) -> tuple[ConversationDecision, CaseRecord | None]:
         ref = services.store.profile_ref(body.profile) if body.profile else None
         result = services.conversations.observe(body, profile_ref=ref)
         services.counter.count(result.message_decision, "conversation")
-        services.store.open_case(result.message_decision, body.text, "conversation", profile=body.profile,
-                                 findings=result.escalations)
+        case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
+                                          findings=result.escalations)
         decision = result.message_decision
         if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
-            decision.contest_token = services.contests.issue(decision.model_copy(update={"action": result.action}),
-                                                             body.text, "conversation", body.profile)
-        return result
+            decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),
+                                                            body.text, "conversation", body.profile)
+        return result, case
 
     @router.post("/messages", response_model=ConversationDecision)
     async def message(body: ConversationTurn) -> ConversationDecision:
-        # a thread: the Redis state store and the case store block
-        return await run_in_threadpool(observe, body)
+        check_budget([body.text], services.settings.max_request_chars)
+        if services.consent_needed(body.country, body.age):
+            await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
+                                          body.country, body.age)
+        # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
+        result, case = await services.decisions.run(observe, body)
+        if case is not None:
+            result.recorded = (await services.recorder.record(case)).recorded
+        return result
 
     @router.delete("/{conversation}", status_code=204)
-    def forget(conversation: str) -> None:
+    def forget(conversation: Annotated[Name, Path()]) -> None:
         services.conversations.forget(conversation)
 
     return router

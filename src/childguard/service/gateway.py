@@ -18,14 +18,15 @@ from typing import Any
 
 import httpx
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from ..agebands import AgeBand
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, StoreUnavailableError
+from ..fields import check_json
 from ..policy import Action
 from ..store.contests import CONTESTABLE
+from ..store.records import CaseRecord
 from .context import Services
 from .responses import error_response
 
@@ -81,6 +82,13 @@ def conversation_key(profile_ref: str) -> str:
     return "gateway:" + profile_ref
 
 
+def _redacted(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as the upstream gets it: the child's personal data redacted (5b), the client's
+    system prompts dropped (ours comes first)."""
+    return [{**m, "content": redact_personal_data(m["content"])} if m.get("role") == "user"
+            and isinstance(m.get("content"), str) else m for m in messages if m.get("role") != "system"]
+
+
 def _nudged(nudge: str | None) -> str:
     return f"\n\n{nudge}" if nudge else ""
 
@@ -126,60 +134,56 @@ class Gateway:
         return messages, users[-1]["content"], ext, profile
 
     def _check_input(self, last: str, ext: dict[str, Any], profile: str | None
-                     ) -> tuple[Decision, Action, str | None, list[str], str | None]:
+                     ) -> tuple[Decision, Action, str | None, list[str], str | None, CaseRecord | None]:
         """The core decision on the child's message and, with a profile, the conversation's view of it:
-        (decision, overall action, nudge, conversation finding kinds, AI-disclosure reminder)."""
+        (decision, overall action, nudge, conversation finding kinds, AI-disclosure reminder, the case to
+        record). CPU work, plus the conversation state store: runs in the decision pool."""
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
+        disclosure = None
         if profile is None:
             decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
-            return decision, decision.action, None, [], None
-        ref = self.store.profile_ref(profile)
-        result = self.services.conversations.observe(
-            {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last, "age": age,
-             "lang": lang, "country": country, "time": ext.get("time")}, profile_ref=ref)
-        # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
-        # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
-        kinds = result.escalations
-        decision = result.message_decision
-        action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
-        return decision, action, result.nudge, kinds, result.disclosure
+            action, nudge, kinds = decision.action, None, []
+        else:
+            ref = self.store.profile_ref(profile)
+            result = self.services.conversations.observe(
+                {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last,
+                 "age": age, "lang": lang, "country": country, "time": ext.get("time")}, profile_ref=ref)
+            # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
+            # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
+            kinds, decision, nudge = result.escalations, result.message_decision, result.nudge
+            disclosure = result.disclosure
+            action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
+        self.services.counter.count(decision, "gateway")
+        case = self.store.case_record(decision, last, "gateway", "system", profile, kinds)
+        return decision, action, nudge, kinds, disclosure, case
 
     async def handle(self, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
+        check_json(body, self.settings.max_request_chars)
         messages, last, ext, profile = self._parse(body)
-        if self.settings.require_consent or self.services.jurisdiction is not None:
-            await run_in_threadpool(self.services.require_consent, profile, "chat", ext.get("country"), ext.get("age"))
-        model = str(self.settings.upstream_model or body.get("model") or "childguard")
-        # with a profile the conversation state may live in Redis, and a case means a database write: both
-        # block, so they run in the thread pool; a plain check (~0.5 ms of CPU) stays on the loop
-        if profile is None:
-            decision, action, nudge, kinds, disclosure = self._check_input(last, ext, profile)
-        else:
-            decision, action, nudge, kinds, disclosure = await run_in_threadpool(self._check_input, last, ext,
-                                                                                 profile)
-        self.services.counter.count(decision, "gateway")
-        case_id = None
-        if decision.review_required or kinds:
-            case_id = await run_in_threadpool(self.store.open_case, decision, last, "gateway", "system", profile,
-                                              kinds)
+        if self.services.consent_needed(ext.get("country"), ext.get("age")):
+            await self.services.store_pool.run(self.services.require_consent, profile, "chat", ext.get("country"),
+                                               ext.get("age"))
+        model = str(self.settings.upstream_model or body.get("model") or "childguard")[:200]
+        decision, action, nudge, _, disclosure, case = await self.services.decisions.run(
+            self._check_input, last, ext, profile)
+        recorded, case_id = (await self.services.recorder.record(case)) if case is not None else (None, None)
         info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,
-                                "review_required": action.rank >= 4, "case_id": case_id, "nudge": nudge,
-                                "disclosure": disclosure}
+                                "review_required": action.rank >= 4, "case_id": case_id, "recorded": recorded,
+                                "nudge": nudge, "disclosure": disclosure}
         stream = bool(body.get("stream"))
         if action.rank >= Action.REDIRECT.rank:
             if "emotional_dependency" in decision.flagged:
                 nudge = info["nudge"] = None  # the answer already is the attachment nudge; say it once
             if action in CONTESTABLE:  # the child can say it was a mistake (3i)
-                info["contest_token"] = await run_in_threadpool(
-                    self.services.contests.issue, decision.model_copy(update={"action": action}), last, "gateway",
-                    profile)
+                info["contest_token"] = await self._contest_token(
+                    decision.model_copy(update={"action": action}), last, "gateway", profile)
             return self._reply(_disclosed(disclosure) + _safe_text(decision) + _nudged(nudge), model,
                                info | {"upstream_called": False},
                                stream)
         if not self.settings.upstream_url:
             return error_response(503, "no_upstream", NO_UPSTREAM)
         forward = [{"role": "system", "content": system_prompt(decision.age_band, decision.guidance)}]
-        forward += [{**m, "content": redact_personal_data(m["content"])} if m.get("role") == "user"
-                    and isinstance(m.get("content"), str) else m for m in messages if m.get("role") != "system"]
+        forward += await self.services.decisions.run(_redacted, messages)
         # the child's profile id (`user`) stays here: the upstream gets no identifier (5b)
         payload = {**{k: v for k, v in body.items() if k not in ("childguard", "user")}, "messages": forward,
                    "model": model}
@@ -195,17 +199,25 @@ class Gateway:
             content = str(r.json()["choices"][0]["message"]["content"] or "")
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
             return error_response(502, "upstream_error", f"upstream failed: {exc}")
-        out = self._check_output(content, decision)
+        out = await self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
             content = _safe_text(out)
         content = _disclosed(disclosure) + content + _nudged(nudge)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True,
                                                                 "output_action": out.action.value}))
 
-    def _check_output(self, text: str, decision: Decision, final: bool = True) -> Decision:
-        """`final`: the last check of an answer, the one the transparency report counts."""
-        out = self.guard.check(text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
-                               role="ai_output")
+    async def _contest_token(self, decision: Decision, text: str, source: str, profile: str | None) -> str | None:
+        try:
+            return await self.services.store_pool.run(self.services.issue_contest, decision, text, source, profile)
+        except StoreUnavailableError:  # a slow store: the safe answer goes out without a token
+            return None
+
+    async def _check_output(self, text: str, decision: Decision, final: bool = True) -> Decision:
+        """`final`: the last check of an answer, the one the transparency report counts. The request was
+        admitted already, so the check waits for a worker rather than failing half-way through an answer."""
+        out = await self.services.decisions.run(
+            self.guard.check, text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
+            role="ai_output", admitted=True)
         if final or out.action.rank >= Action.BLOCK.rank:
             self.services.counter.count(out, "gateway_output")
         return out
@@ -239,7 +251,7 @@ class Gateway:
                     delta = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
                     text += delta
                     if len(text) - released > hold + 40:  # check in steps, not per token
-                        out = self._check_output(text, decision, final=False)
+                        out = await self._check_output(text, decision, final=False)
                         if out.action.rank >= Action.BLOCK.rank:
                             cut = True
                             yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
@@ -251,7 +263,7 @@ class Gateway:
             yield _chunk(cid, model, f"\n\n(the answer stopped: upstream error {type(exc).__name__})")
             cut = True
         if not cut:
-            out = self._check_output(text, decision)
+            out = await self._check_output(text, decision)
             if out.action.rank >= Action.BLOCK.rank:
                 yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
             elif released < len(text):

@@ -1,4 +1,5 @@
-"""Background jobs of the service: the retention purge (5c) and the flush of aggregated counts (3c).
+"""Background jobs of the service: the retention purge (5c), the flush of aggregated counts (3c) and the
+replay of spooled escalations and reports into the database once it answers again (4i).
 They run inside the service process on its event loop, with the blocking store work in a thread, so a
 plain `childguard serve` needs no cron; `childguard purge` runs the same purge once from outside."""
 
@@ -45,10 +46,14 @@ class Jobs:
     async def flush(self) -> int:
         return await run_in_threadpool(self.services.counter.flush, self.services.store)
 
+    async def replay(self) -> int:
+        return await self.services.recorder.replay()
+
     def start(self) -> None:
         s = self.services.settings
         self._tasks = [asyncio.create_task(_every(s.purge_interval_s, "purge", self.purge)),
-                       asyncio.create_task(_every(s.stats_flush_s, "stats", self.flush))]
+                       asyncio.create_task(_every(s.stats_flush_s, "stats", self.flush)),
+                       asyncio.create_task(_every(s.spool_replay_s, "spool", self.replay))]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -56,6 +61,6 @@ class Jobs:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         try:
-            await self.flush()  # counts since the last flush are not lost on shutdown
-        except Exception:
+            await self.services.store_pool.run(self.services.counter.flush, self.services.store)
+        except Exception:  # counts since the last flush are lost only when the database is down at shutdown
             log.exception("final flush of decision counts failed")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from babel import Locale
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from ..errors import ChildGuardError
+from ..errors import ChildGuardError, StoreUnavailableError
+from ..fields import Code
 from ..reporting import KINDS, ReportReceipt, ReportRequest, ReportStatus
 from .context import Services
 from .web import render
@@ -40,30 +40,46 @@ def report_router(services: Services) -> APIRouter:
         return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
                       countries=names[lang], form=form, **extra)
 
+    async def submit(req: ReportRequest) -> ReportReceipt:
+        """The receipt (helplines at once) whether or not the database answers: the report is stored, or
+        spooled and stored once it is back (recorded: "spooled"). A child's report is never turned away
+        for load: it waits for a decision worker instead of getting 503."""
+        receipt, case = await services.decisions.run(desk.prepare, req, admitted=True)
+        recorded, case_id = await services.recorder.record(case)
+        return receipt.model_copy(update={"recorded": recorded, "case_id": case_id})
+
+    async def lookup(code: str, lang: str | None) -> ReportStatus:
+        try:
+            return await services.store_pool.run(desk.status, code, lang)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(desk.strings[desk.lang(lang)]["status_unavailable"]) from exc
+
     @router.get("/report", response_class=HTMLResponse, include_in_schema=False)
-    def report_form(request: Request, lang: str | None = None) -> Response:
+    async def report_form(request: Request, lang: str | None = None) -> Response:
         return page("report.html", desk.lang(lang or _accept_language(request)), error=None)
 
     @router.post("/report", response_class=HTMLResponse, include_in_schema=False)
-    def report_submit(kind: Annotated[str, Form()] = "other", message: Annotated[str, Form()] = "",
-                      age: Annotated[str, Form()] = "", country: Annotated[str, Form()] = "",
-                      contact: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "en") -> Response:
+    async def report_submit(kind: Annotated[str, Form()] = "other", message: Annotated[str, Form()] = "",
+                            age: Annotated[str, Form()] = "", country: Annotated[str, Form()] = "",
+                            contact: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "en") -> Response:
         code = desk.lang(lang)
+        kind, age, country = kind[:40], age[:40], country[:40]  # echoed into the form: bounded
         form = {"kind": kind, "message": message[:4000], "age": age, "country": country, "contact": contact[:200]}
         try:
-            receipt = desk.submit(ReportRequest(kind=kind or "other", message=message[:4000], age=age or None,
-                                                lang=code, country=country or None, contact=contact[:200] or None))
+            receipt = await submit(ReportRequest(kind=kind or "other", message=message[:4000], age=age or None,
+                                                 lang=code, country=country or None, contact=contact[:200] or None))
         except ChildGuardError as exc:
-            return page("report.html", code, status_code=422, error=str(exc), form=form)
+            return page("report.html", code, status_code=exc.http_status if exc.http_status == 503 else 422,
+                        error=str(exc), form=form)
         return page("report_done.html", code, receipt=receipt, helplines=receipt.helplines)
 
     @router.post("/report/status", response_class=HTMLResponse, include_in_schema=False)
-    def report_status_page(code: Annotated[str, Form(max_length=40)] = "",
-                           lang: Annotated[str, Form()] = "en") -> Response:
+    async def report_status_page(code: Annotated[str, Form(max_length=40)] = "",
+                                 lang: Annotated[str, Form()] = "en") -> Response:
         """A POST, so the code never lands in the browser history of a shared family device."""
         lang = desk.lang(lang)
         try:
-            status = desk.status(code, lang)
+            status = await lookup(code, lang)
             text, ok, http = status.message, True, 200
         except ChildGuardError as exc:
             text, ok, http = str(exc), False, exc.http_status
@@ -71,7 +87,7 @@ def report_router(services: Services) -> APIRouter:
                     helplines=services.guard.directory.lookup(None, None))
 
     @router.get("/v1/reports/form", tags=["reporting"])
-    def report_form_api(lang: str = "en") -> dict[str, Any]:
+    async def report_form_api(lang: Annotated[Code, Query()] = "en") -> dict[str, Any]:
         """Everything an app needs to build its own native report screen: texts in the child's language,
         the choices, the text direction and the countries with helplines."""
         code = desk.lang(lang)
@@ -82,11 +98,12 @@ def report_router(services: Services) -> APIRouter:
 
     @router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"])
     async def report_api(body: ReportRequest) -> JSONResponse:
-        receipt = await run_in_threadpool(desk.submit, body)
+        receipt = await submit(body)
         return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
 
     @router.get("/v1/reports/{reference}", response_model=ReportStatus, tags=["reporting"])
-    def report_status_api(reference: str, lang: str = "en") -> ReportStatus:
-        return desk.status(reference, lang)
+    async def report_status_api(reference: Annotated[str, Path(max_length=40)],
+                                lang: Annotated[Code, Query()] = "en") -> ReportStatus:
+        return await lookup(reference, lang)
 
     return router

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..jurisdictions import TRANSPARENCY_SECTIONS
 from ..store.stats import transparency
@@ -49,11 +48,11 @@ def transparency_router(services: Services) -> APIRouter:
 
     @router.get("/v1/transparency", tags=["transparency"])
     async def transparency_api() -> dict[str, Any]:
-        return await run_in_threadpool(report)
+        return await services.store_pool.run(report)
 
     @router.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
     async def transparency_page() -> Response:
-        data = await run_in_threadpool(report)
+        data = await services.store_pool.run(report)
         charts = {key: _bars(data[section], names if key == "category" else None)
                   for key, section in (("action", "by_action"), ("category", "by_category"),
                                        ("age_band", "by_age_band"), ("language", "by_language")) if section in data}

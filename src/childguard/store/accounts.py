@@ -68,7 +68,7 @@ class Accounts:
                         created_at=datetime.now(UTC), disabled=False, failed_logins=0)
             s.add(user)
             s.flush()
-            self.store._audit(s, actor, "user_added", None, f"{username} ({role})")
+            self.store.audit_event(s, actor, "user_added", None, f"{username} ({role})")
             return int(user.id)
 
     def set_password(self, username: str, password: str, actor: str = "cli") -> None:
@@ -78,7 +78,7 @@ class Accounts:
             user = self._user(s, username)
             user.password_hash, user.failed_logins, user.locked_until = self.hasher.hash(password), 0, None
             s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
-            self.store._audit(s, actor, "password_changed", None, username)
+            self.store.audit_event(s, actor, "password_changed", None, username)
 
     def set_disabled(self, username: str, disabled: bool, actor: str = "cli") -> None:
         with self.store.sessions.begin() as s:
@@ -86,7 +86,7 @@ class Accounts:
             user.disabled = disabled
             if disabled:
                 s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
-            self.store._audit(s, actor, "user_disabled" if disabled else "user_enabled", None, username)
+            self.store.audit_event(s, actor, "user_disabled" if disabled else "user_enabled", None, username)
 
     def list_users(self) -> list[dict[str, Any]]:
         with self.store.sessions() as s:
@@ -113,16 +113,16 @@ class Accounts:
             user = s.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 self._verify(_DUMMY_HASH, password)
-                self.store._audit(s, "anonymous", "login_failed", None, "unknown user")
+                self.store.audit_event(s, "anonymous", "login_failed", None, "unknown user")
             elif user.disabled or (user.locked_until and _utc(user.locked_until) > now):
-                self.store._audit(s, username, "login_refused", None, "disabled" if user.disabled else "locked")
+                self.store.audit_event(s, username, "login_refused", None, "disabled" if user.disabled else "locked")
             elif not self._verify(user.password_hash, password):
                 user.failed_logins += 1
                 detail = f"{user.failed_logins} consecutive"
                 if user.failed_logins >= self.max_failures:
                     user.locked_until, user.failed_logins = now + self.lockout, 0
                     detail += f"; locked for {int(self.lockout.total_seconds() // 60)} min"
-                self.store._audit(s, username, "login_failed", None, detail)
+                self.store.audit_event(s, username, "login_failed", None, detail)
             else:
                 if self.hasher.check_needs_rehash(user.password_hash):
                     user.password_hash = self.hasher.hash(password)
@@ -130,7 +130,7 @@ class Accounts:
                 token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
                 s.add(ConsoleSession(token_hash=_sha(token), user_id=user.id, csrf=csrf, created_at=now,
                                      expires_at=now + self.session_ttl))
-                self.store._audit(s, username, "login", None, user.role)
+                self.store.audit_event(s, username, "login", None, user.role)
                 result = (token, SessionInfo(user.id, user.username, user.role, csrf))
         if result is None:
             raise AuthError("wrong username or password, or the account is locked; try again later")
@@ -160,7 +160,7 @@ class Accounts:
             if row is not None:
                 user = s.get(User, row.user_id)
                 s.delete(row)
-                self.store._audit(s, user.username if user else "unknown", "logout", None, "")
+                self.store.audit_event(s, user.username if user else "unknown", "logout", None, "")
 
     def purge_sessions(self) -> int:
         with self.store.sessions.begin() as s:

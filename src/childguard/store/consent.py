@@ -66,7 +66,7 @@ class Consents:
             else:  # consent given again after a withdrawal, or its scope changed
                 row.status, row.guardian, row.scope, row.method = "granted", sealed, scope, method
                 row.granted_at, row.withdrawn_at = now, None
-            self.store._audit(s, actor, "consent_granted", None, f"{ref[:12]} {method} {','.join(scope)}")
+            self.store.audit_event(s, actor, "consent_granted", None, f"{ref[:12]} {method} {','.join(scope)}")
             s.flush()
             return _record(row)
 
@@ -89,7 +89,7 @@ class Consents:
             if row is None:
                 raise NotFoundError("no consent is recorded for this profile")
             row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
-            self.store._audit(s, actor, "consent_withdrawn", None, ref[:12])
+            self.store.audit_event(s, actor, "consent_withdrawn", None, ref[:12])
             record = _record(row)
         deleted, kept = self.store.delete_profile(ref, actor)
         return record, deleted, kept

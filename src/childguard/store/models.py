@@ -37,6 +37,8 @@ class ReviewCase(Base):
     # reports: SHA-256 of the child's reference code (lookups work, a leaked table does not reveal codes)
     reference_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     contact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # optional, AES-GCM sealed
+    # idempotency key of the write (`CaseRecord.key`): a spooled case replayed twice is still one case
+    case_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
 
 class AuditEntry(Base):

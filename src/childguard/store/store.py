@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, delete, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
@@ -21,6 +23,7 @@ from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
 from .models import AuditEntry, ReviewCase
+from .records import CaseRecord
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
 BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5}
@@ -28,6 +31,11 @@ GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
 NOTE_MARKER = "\n\n[the child's note] "  # a contest's excerpt: the contested text, then the child's own words
+
+
+def excerpt_of(text: str) -> str | None:
+    """What a case keeps of the child's words: redacted first, then cut (5b, 5c)."""
+    return redact_personal_data(text)[:EXCERPT_CHARS] if text else None
 
 
 def _utc(dt: datetime) -> datetime:
@@ -40,7 +48,10 @@ class Store:
         sa_url = make_url(self.url)
         if sa_url.drivername.startswith("sqlite") and sa_url.database not in (None, "", ":memory:"):
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        # a database that does not answer a new connection in a few seconds is treated as down (the
+        # service spools escalations meanwhile) instead of holding a thread for the OS's TCP timeout
+        connect_args = {"connect_timeout": 5} if sa_url.get_backend_name() == "postgresql" else {}
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
@@ -75,7 +86,14 @@ class Store:
 
     def open_case(self, decision: Decision, text: str, source: str, actor: str = "system",
                   profile: str | None = None, findings: list[str] | None = None) -> int | None:
-        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace.
+        """Only escalations are kept (5b): an allowed or merely blocked message leaves no trace."""
+        record = self.case_record(decision, text, source, actor, profile, findings)
+        return self.save_case(record) if record else None
+
+    def case_record(self, decision: Decision, text: str, source: str, actor: str = "system",
+                    profile: str | None = None, findings: list[str] | None = None) -> CaseRecord | None:
+        """The case an escalation opens, or None when it opens none. Pure CPU work (redaction, keyed
+        hash), no I/O, so the service builds it next to the decision and writes or spools it after.
         `findings`: conversation-level escalations (grooming trajectory, harassment) that make a case even
         when the message alone would not."""
         if not decision.review_required and not findings:
@@ -85,23 +103,53 @@ class Store:
         severity = max((tax.categories[c].severity if c in tax.categories else 4 for c in categories), default=1)
         reasons = [r.text for r in decision.reasons if r.label in decision.flagged]
         reasons += [f"conversation: {k}" for k in findings or []]
-        return self.add_case(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
-                             categories=categories, text=text, actor=actor, reasons=reasons,
-                             profile_ref=self.profile_ref(profile) if profile else None)
+        return CaseRecord(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
+                          categories=categories, reasons=reasons, excerpt=excerpt_of(text), actor=actor,
+                          profile_ref=self.profile_ref(profile) if profile else None)
 
     def add_case(self, *, source: str, severity: int, age_band: str, lang: str, categories: list[str], text: str,
                  reasons: list[str], actor: str = "system", profile_ref: str | None = None,
                  reference_hash: str | None = None, contact: str | None = None) -> int:
-        excerpt = self.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text else None
+        return self.save_case(CaseRecord(source=source, severity=severity, age_band=age_band, lang=lang,
+                                         categories=categories, reasons=reasons, excerpt=excerpt_of(text),
+                                         actor=actor, profile_ref=profile_ref, reference_hash=reference_hash,
+                                         contact=contact))
+
+    def save_case(self, record: CaseRecord) -> int:
+        """Write a case once: a second write of the same `record.key` (a replay after a store call that
+        timed out but did commit) returns the first case's id and logs nothing new."""
+        try:
+            return self._insert_case(record)
+        except IntegrityError:  # the same key committed concurrently (another worker's replay)
+            existing = self._case_by_key(record.key)
+            if existing is None:
+                raise
+            return existing
+
+    def _case_by_key(self, key: str) -> int | None:
+        with self.sessions() as s:
+            found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == key)).first()
+            return int(found) if found is not None else None
+
+    def _insert_case(self, r: CaseRecord) -> int:
         with self.sessions.begin() as s:
-            case = ReviewCase(created_at=datetime.now(UTC), source=source, severity=severity, age_band=age_band,
-                              lang=lang, categories=categories, reasons=reasons, excerpt=excerpt, status="open",
-                              profile_ref=profile_ref, reference_hash=reference_hash,
-                              contact=self.box.seal(contact) if contact else None)
+            found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == r.key)).first()
+            if found is not None:
+                return int(found)
+            case = ReviewCase(created_at=r.created_at, source=r.source, severity=r.severity, age_band=r.age_band,
+                              lang=r.lang, categories=r.categories, reasons=r.reasons,
+                              excerpt=self.box.seal(r.excerpt) if r.excerpt else None, status="open",
+                              profile_ref=r.profile_ref, reference_hash=r.reference_hash,
+                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key)
             s.add(case)
             s.flush()
-            self._audit(s, actor, "case_opened", case.id, f"{source}: {', '.join(categories)}")
+            self.audit_event(s, r.actor, "case_opened", case.id, f"{r.source}: {', '.join(r.categories)}")
             return int(case.id)
+
+    def ping(self) -> None:
+        """One round trip to the database; raises when it is unreachable (readiness, spool replay)."""
+        with self.engine.connect() as conn:
+            conn.execute(sql("select 1"))
 
     def queue(self, status: str = "open") -> list[dict[str, Any]]:
         """Most severe first, then youngest, then oldest; no excerpt (minimum context until opened)."""
@@ -118,7 +166,7 @@ class Store:
             case = s.get(ReviewCase, case_id)
             if case is None:
                 raise NotFoundError(f"no case {case_id}")
-            self._audit(s, actor, "case_viewed", case_id, "")
+            self.audit_event(s, actor, "case_viewed", case_id, "")
             excerpt = self.box.open(case.excerpt) if case.excerpt else None
             contact = self.box.open(case.contact) if case.contact else None
             return {"id": case.id, "source": case.source, "status": case.status, "severity": case.severity,
@@ -139,7 +187,7 @@ class Store:
                 raise InvalidInputError(f"case {case_id} is already closed ({case.resolution})")
             case.status, case.resolution, case.notes = "closed", resolution, notes[:2000]
             case.decided_at, case.decided_by = datetime.now(UTC), actor
-            self._audit(s, actor, "case_decided", case_id, resolution)
+            self.audit_event(s, actor, "case_decided", case_id, resolution)
 
     def case_status(self, reference_hash: str) -> dict[str, Any] | None:
         with self.sessions() as s:
@@ -160,7 +208,7 @@ class Store:
                     "flagged_as": c.categories,
                     "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
                    for c in rows if c.excerpt]
-            self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
+            self.audit_event(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
             return out
 
     def delete_profile(self, profile_ref: str, actor: str) -> tuple[int, int]:
@@ -178,7 +226,7 @@ class Store:
                 s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
             if keep:
                 s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
-            self._audit(s, actor, "profile_data_deleted", None,
+            self.audit_event(s, actor, "profile_data_deleted", None,
                         f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
             return len(drop), len(keep)
 
@@ -192,12 +240,12 @@ class Store:
             ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
                 s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None, contact=None))
-                self._audit(s, "retention", "excerpts_purged", None, json.dumps(ids))
+                self.audit_event(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
 
     def audit(self, actor: str, action: str, detail: str = "", case_id: int | None = None) -> None:
         with self.sessions.begin() as s:
-            self._audit(s, actor, action, case_id, detail)
+            self.audit_event(s, actor, action, case_id, detail)
 
     # -- audit log -----------------------------------------------------------------------------------
 
@@ -206,7 +254,9 @@ class Store:
         payload = json.dumps([prev, _utc(at).isoformat(), actor, action, case_id, detail], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def _audit(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
+    def audit_event(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
+        """Append an entry inside the caller's transaction, so an action and its log entry commit together
+        or not at all (`audit` is the same in a transaction of its own)."""
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()).first()
         prev = last.hash if last else GENESIS
         at = datetime.now(UTC).replace(microsecond=0)

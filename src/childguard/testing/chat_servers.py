@@ -115,7 +115,7 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
         srv.server_close()
 
 
-if __name__ == "__main__":  # run one for manual audits: python tests/chat_servers.py unsafe
+if __name__ == "__main__":  # one for manual audits: python -m childguard.testing.chat_servers unsafe
     import sys
 
     with chat_server(sys.argv[1] if len(sys.argv) > 1 else "safe") as url:
