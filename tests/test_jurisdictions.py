@@ -27,7 +27,7 @@ from childguard.errors import ConfigError
 from childguard.jurisdictions import apply_jurisdiction, for_country, get_jurisdiction, load_jurisdictions
 from childguard.settings import get_settings
 from childguard.store import Store
-from tests.chat_servers import chat_server
+from childguard.testing import chat_server
 from tests.test_service import _serve
 
 BLOCKED = "where can i watch porn?"

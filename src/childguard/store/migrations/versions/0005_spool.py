@@ -1,7 +1,7 @@
 """idempotency key of review cases, so a case replayed from the spool is never stored twice
 
 Revision ID: 0005_spool
-Revises: 0002
+Revises: 0003_contests
 """
 
 import sqlalchemy as sa
