@@ -35,7 +35,8 @@ class Services:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes)
+        self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes,
+                                s.login_backoff_s)
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
         self.counter = DecisionCounter()

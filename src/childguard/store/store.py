@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, delete, event, select, text, update
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
@@ -33,13 +35,54 @@ def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+# an arbitrary 64-bit constant naming the audit chain's advisory lock on PostgreSQL
+AUDIT_CHAIN_LOCK = 0x6367_6175_6469_7401
+
+
+def _lock_chain_postgresql(s: Session) -> None:
+    """Held until the transaction ends, so the head read next and the entry appended after it cannot
+    interleave with another writer's: the chain neither forks nor loses entries."""
+    s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
+
+
+# dialect -> how an audit append takes the chain head; SQLite needs nothing here because every SQLite
+# transaction already starts with BEGIN IMMEDIATE (see `_serialise_sqlite_writes`)
+CHAIN_LOCKS = {"postgresql": _lock_chain_postgresql}
+
+
+def _serialise_sqlite_writes(engine: Engine) -> None:
+    """pysqlite starts transactions lazily, at the first write, after the audit head was already read,
+    so two writers could append to the same head. BEGIN IMMEDIATE takes SQLite's single write lock at
+    the start instead; other writers wait for it (busy timeout) rather than fork the chain."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_private_file(path: Path) -> None:
+    """The database holds children's (sealed) excerpts and moderators' accounts: readable by the service
+    user only (5c). SQLite gives its journal files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Store:
     def __init__(self, settings: Settings, url: str | None = None) -> None:
         self.url = url or settings.database_url
         sa_url = make_url(self.url)
-        if sa_url.drivername.startswith("sqlite") and sa_url.database not in (None, "", ":memory:"):
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        sqlite = sa_url.drivername.startswith("sqlite")
+        if sqlite and sa_url.database not in (None, "", ":memory:") and not sa_url.database.startswith("file:"):
+            _create_private_file(Path(sa_url.database))
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True,
+                                    connect_args={"timeout": 30} if sqlite else {})
+        if sqlite:
+            _serialise_sqlite_writes(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
@@ -198,7 +241,12 @@ class Store:
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def _audit(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()).first()
+        """Append to the hash chain. The chain head is locked first (per dialect, `CHAIN_LOCKS`) and
+        stays locked until the caller's transaction commits, so concurrent writers append one by one."""
+        lock = CHAIN_LOCKS.get(self.engine.dialect.name)
+        if lock is not None:
+            lock(s)
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
         prev = last.hash if last else GENESIS
         at = datetime.now(UTC).replace(microsecond=0)
         s.add(AuditEntry(at=at, actor=actor, action=action, case_id=case_id, detail=detail, prev_hash=prev,

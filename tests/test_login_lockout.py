@@ -1,0 +1,94 @@
+"""Sign-in under attack: parallel guesses, password spraying from one address, back-off instead of a
+hard lock, and timing that does not reveal which names exist (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from childguard.errors import AuthError
+from childguard.store import Store
+from childguard.store.accounts import Accounts
+from childguard.store.backoff import Backoff
+from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
+
+PASSWORD = "correct horse battery"
+
+
+def _guess(accounts: Accounts, name: str, password: str, client: str) -> bool:
+    try:
+        accounts.login(name, password, client=client)
+    except AuthError:
+        return False
+    return True
+
+
+def _checked(store: Store, name: str) -> int:  # noqa: F811
+    """Passwords actually verified for `name` (each wrong one leaves a login_failed entry)."""
+    return sum(e["action"] == "login_failed" and e["actor"] == name for e in store.audit_log())
+
+
+def test_parallel_guesses_on_one_account_hit_the_back_off(store: Store) -> None:  # noqa: F811
+    accounts = Accounts(store, max_failures=5, backoff_s=60)
+    accounts.add_user("mo", PASSWORD)
+    with ThreadPoolExecutor(max_workers=25) as pool:  # every guess from its own address
+        results = list(pool.map(lambda i: _guess(accounts, "mo", f"wrong guess {i:03d}", f"203.0.113.{i}"),
+                                range(50)))
+    assert not any(results)
+    assert _checked(store, "mo") == 5  # the other 45 were refused without looking at the password
+    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.77")  # right password, still backed off
+    assert store.verify_audit_log()
+
+
+def test_one_address_spraying_many_names_is_backed_off(store: Store) -> None:  # noqa: F811
+    accounts = Accounts(store, max_failures=5, backoff_s=60)
+    accounts.add_user("ada", PASSWORD)
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        assert not any(pool.map(lambda i: _guess(accounts, f"user{i}", "guess guess guess", "198.51.100.9"),
+                                range(50)))
+    assert not _guess(accounts, "ada", PASSWORD, "198.51.100.9")  # this address waits
+    assert _guess(accounts, "ada", PASSWORD, "198.51.100.10")  # the account itself was never guessed
+
+
+def test_back_off_grows_and_then_lets_the_owner_in(store: Store) -> None:  # noqa: F811
+    accounts = Accounts(store, max_failures=3, backoff_s=1.0)
+    accounts.add_user("mo", PASSWORD)
+    for _ in range(3):
+        assert not _guess(accounts, "mo", "wrong password!!", "192.0.2.1")
+    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.2")  # waiting 1 s
+    time.sleep(1.1)
+    assert not _guess(accounts, "mo", "wrong password!!", "192.0.2.3")  # fourth failure: 2 s now
+    time.sleep(1.0)
+    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.4")  # not after 1 s
+    time.sleep(1.2)
+    assert _guess(accounts, "mo", PASSWORD, "192.0.2.5")  # no hard 15-minute lock
+
+
+def test_back_off_schedule() -> None:
+    b = Backoff(free=5, first_s=30, cap_s=900)
+    assert [b.delay(n) for n in (1, 4, 5, 6, 7, 10, 50)] == [0, 0, 30, 60, 120, 900, 900]
+
+
+def test_unknown_and_known_names_take_the_same_time(store: Store) -> None:  # noqa: F811
+    accounts = Accounts(store, max_failures=2, backoff_s=600)
+    accounts.add_user("real-mod", PASSWORD)
+    for i in range(3):  # real-mod is backed off now: the fast path the timing used to reveal
+        _guess(accounts, "real-mod", "wrong password!!", f"192.0.2.{i}")
+
+    def timed(name: str, i: int) -> float:
+        start = time.perf_counter()
+        _guess(accounts, name, "wrong password!!", f"10.9.{i}.1")
+        return time.perf_counter() - start
+
+    known = statistics.median(timed("real-mod", i) for i in range(7))
+    unknown = statistics.median(timed(f"ghost-{i}", 100 + i) for i in range(7))
+    assert 0.5 < known / unknown < 2.0, (known, unknown)
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 5000, "\udcff"])
+def test_odd_names_are_refused_not_crashed(store: Store, bad: str) -> None:  # noqa: F811
+    with pytest.raises(AuthError):
+        Accounts(store).login(bad, bad, client="192.0.2.200")
