@@ -189,6 +189,6 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
 
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
-                       exempt=("/healthz", "/readyz"))
+                       exempt=("/healthz", "/readyz"), keys=settings.api_keys)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
