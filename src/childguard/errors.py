@@ -106,3 +106,12 @@ class ConsentRequiredError(ChildGuardError):
     exit_code = 2
     http_status = 403
     code = "consent_required"
+
+
+class StoreUnavailableError(ChildGuardError):
+    """A backing store (the conversation state in Redis, the database) cannot be reached right now. Safety
+    answers still go out; what needs the store should be retried once it is back."""
+
+    exit_code = 4
+    http_status = 503
+    code = "store_unavailable"

@@ -3,20 +3,23 @@ against what the conversation has shown so far (the analysers), in O(1) state pe
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, InvalidInputError
+from ..errors import ConfigError, InvalidInputError, StoreUnavailableError
 from ..guard import Guard
 from ..messages import choose_nudge
 from ..policy import Action
 from ..settings import Settings, get_settings
 from .analyzers import ConversationAnalyzer, build_analyzers
-from .models import ConversationDecision, ConversationMessage
+from .models import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
+
+log = logging.getLogger("childguard.conversation")
 
 NUDGE_FOR = {"emotional_dependency": "nudge.attachment", "late_night": "nudge.late_night",
              "long_session": "nudge.long_session", "ai_encourages_dependency": "nudge.attachment"}
@@ -50,16 +53,28 @@ class ConversationGuard:
             self.settings.conversation_analyzers, self.settings)
 
     def observe(self, raw: ConversationMessage | Mapping[str, Any]) -> ConversationDecision:
+        """Judge one message against the conversation so far. When the state store is down the message
+        is still judged on its own (a child saying "i want to kill myself" gets the safe answer and
+        helplines, never an error) and the decision says it is `degraded`."""
         msg = parse_message(raw)
         inspection = self.guard.inspect(msg.text, age=msg.age, lang=msg.lang, role=msg.role, country=msg.country)
         at = msg.time.timestamp() if msg.time else time.time()
-        state = self.store.load(msg.conversation) or ConversationState(started=at, session_start=at)
-        if state.last and at - state.last >= self.settings.session_gap_s:
-            state.session_start = at
-        state.last = max(state.last, at)
-        state.turns += 1
-        findings = [f for a in self.analyzers for f in a.update(state, msg, inspection, at)]
-        self.store.save(msg.conversation, state)
+
+        def step(prior: ConversationState | None) -> tuple[ConversationState, list[ConversationFinding]]:
+            state = prior or ConversationState(started=at, session_start=at)
+            if state.last and at - state.last >= self.settings.session_gap_s:
+                state.session_start = at
+            state.last = max(state.last, at)
+            state.turns += 1
+            return state, [f for a in self.analyzers for f in a.update(state, msg, inspection, at)]
+
+        degraded = False
+        try:
+            state, findings = self.store.update(msg.conversation, step)
+            turn = state.turns
+        except StoreUnavailableError as exc:
+            log.warning("conversation state unavailable, judging the message alone: %s", exc)
+            degraded, findings, turn = True, [], 0
 
         decision = inspection.decision
         relaxed = {c for f in findings for c in f.relaxes}
@@ -70,9 +85,9 @@ class ConversationGuard:
             if f.kind in NUDGE_FOR and msg.role != "contact":
                 nudge = choose_nudge(NUDGE_FOR[f.kind], decision.message_lang)
                 break
-        return ConversationDecision(conversation=msg.conversation, turn=state.turns, action=action,
+        return ConversationDecision(conversation=msg.conversation, turn=turn, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.rank >= 4)
+                                    review_required=action.rank >= 4, degraded=degraded)
 
     def check_conversation(self, messages: Iterable[ConversationMessage | Mapping[str, Any]]
                            ) -> list[ConversationDecision]:

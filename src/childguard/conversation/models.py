@@ -55,6 +55,9 @@ class ConversationDecision(BaseModel):
     findings: list[ConversationFinding] = Field(default_factory=list)
     nudge: str | None = Field(None, description="gentle child-facing nudge (4f), in the child's language")
     review_required: bool = False
+    degraded: bool = Field(False, description="the conversation state store could not be reached: this answer "
+                           "judges the message alone (its safe decision and helplines stand); patterns across "
+                           "turns resume when the store is back")
 
     @property
     def escalations(self) -> list[str]:

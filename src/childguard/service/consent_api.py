@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, StoreUnavailableError
 from ..store.consent import METHODS, SCOPES
 from .context import Services
 from .gateway import conversation_key
@@ -50,12 +50,22 @@ def consent_router(services: Services) -> APIRouter:
     def withdraw(profile_id: str, body: WithdrawRequest | None = None) -> dict[str, Any]:
         """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
         conversations named in the body. The tombstone (when, how) stays for accountability; cases
-        safeguarding needs are unlinked and kept until decided and purged (see the response)."""
-        record, cases, kept = consents.withdraw(profile_id)
+        safeguarding needs are unlinked and kept until decided and purged (see the response).
+
+        All or nothing, and safe to repeat: the conversation state goes first (when Redis is down: 503
+        and nothing changed), then the consent and the cases in one database transaction."""
+        if consents.status(profile_id) is None:
+            raise NotFoundError("no consent is recorded for this profile")
         keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
-        for key in keys:
-            services.conversations.forget(key)
-        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys)},
+        try:
+            for key in keys:
+                services.conversations.forget(key)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(f"{exc}. Consent is NOT withdrawn yet and no review case was deleted; "
+                                        "send the same withdrawal again when the store is back") from exc
+        record, cases, kept = consents.withdraw(profile_id)
+        return {"consent": record.as_dict(), "complete": True,
+                "deleted": {"review_cases": cases, "conversations": len(keys)},
                 "kept_for_safeguarding": {"review_cases": kept,
                                           "why": "referred to an authority, or open and of the most serious "
                                                  "harms; unlinked from the profile, deleted by retention"}}

@@ -204,17 +204,21 @@ class Store:
         withdraws may be the one the case is about. Those are unlinked from the profile and follow the
         normal retention. Returns (deleted, kept); the audit log records both counts."""
         with self.sessions.begin() as s:
-            rows = s.scalars(select(ReviewCase).where(ReviewCase.profile_ref == profile_ref)).all()
-            keep = [c.id for c in rows if c.resolution == "referred_authority"
-                    or (c.status == "open" and c.severity >= SAFEGUARDING_SEVERITY)]
-            drop = [c.id for c in rows if c.id not in keep]
-            if drop:
-                s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
-            if keep:
-                s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
-            self._audit(s, actor, "profile_data_deleted", None,
-                        f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
-            return len(drop), len(keep)
+            return self._delete_profile(s, profile_ref, actor)
+
+    def _delete_profile(self, s: Session, profile_ref: str, actor: str) -> tuple[int, int]:
+        """`delete_profile` inside the caller's transaction (withdrawal: all or nothing)."""
+        rows = s.scalars(select(ReviewCase).where(ReviewCase.profile_ref == profile_ref)).all()
+        keep = [c.id for c in rows if c.resolution == "referred_authority"
+                or (c.status == "open" and c.severity >= SAFEGUARDING_SEVERITY)]
+        drop = [c.id for c in rows if c.id not in keep]
+        if drop:
+            s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
+        if keep:
+            s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
+        self._audit(s, actor, "profile_data_deleted", None,
+                    f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
+        return len(drop), len(keep)
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete excerpts and report contacts older than the retention period; the case metadata and the
