@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -12,13 +13,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import create_engine, delete, event, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
@@ -29,10 +32,17 @@ BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
+SEALED_NOTE = "gcm1:"  # notes column: this prefix + base64 of the sealed note (older rows: plain text)
 
 
 def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own reason ("connection refused", "unable to open database file"), without SQL."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
 
 
 # an arbitrary 64-bit constant naming the audit chain's advisory lock on PostgreSQL
@@ -75,19 +85,38 @@ def _create_private_file(path: Path) -> None:
 class Store:
     def __init__(self, settings: Settings, url: str | None = None) -> None:
         self.url = url or settings.database_url
-        sa_url = make_url(self.url)
-        sqlite = sa_url.drivername.startswith("sqlite")
-        if sqlite and sa_url.database not in (None, "", ":memory:") and not sa_url.database.startswith("file:"):
-            _create_private_file(Path(sa_url.database))
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True,
-                                    connect_args={"timeout": 30} if sqlite else {})
-        if sqlite:
-            _serialise_sqlite_writes(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         key = load_key(settings.encryption_key, settings.key_file)
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
+        try:
+            self._open()
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ConfigError(f"CHILDGUARD_DATABASE_URL is not a usable SQLAlchemy URL ({exc}); use e.g. "
+                              "sqlite:///childguard-data/childguard.db or postgresql+psycopg://user@host/db") from exc
+        except (DBAPIError, OSError) as exc:
+            raise StoreUnavailableError(
+                f"cannot open the database {self.safe_url()}: {_first_line(exc)}. Check CHILDGUARD_DATABASE_URL "
+                "and that the database is running and reachable, then start again") from exc
+
+    def safe_url(self) -> str:
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(unparsable URL)"
+
+    def _open(self) -> None:
+        sa_url = make_url(self.url)
+        sqlite = sa_url.drivername.startswith("sqlite")
+        if sqlite and sa_url.database not in (None, "", ":memory:") and not sa_url.database.startswith("file:"):
+            _create_private_file(Path(sa_url.database))
+        connect_args: dict[str, Any] = {"timeout": 30} if sqlite else {}
+        if sa_url.drivername.startswith("postgresql") and "connect_timeout" not in sa_url.query:
+            connect_args["connect_timeout"] = 10  # a dead host fails start-up in seconds, not minutes
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
+        if sqlite:
+            _serialise_sqlite_writes(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.migrate()
 
     def migrate(self) -> None:
@@ -161,7 +190,7 @@ class Store:
                     "age_band": case.age_band, "lang": case.lang, "categories": case.categories,
                     "reasons": case.reasons, "excerpt": excerpt, "contact": contact,
                     "created_at": _utc(case.created_at).isoformat(), "resolution": case.resolution,
-                    "notes": case.notes, "decided_by": case.decided_by,
+                    "notes": self._open_note(case.notes), "decided_by": case.decided_by,
                     "decided_at": _utc(case.decided_at).isoformat() if case.decided_at else None}
 
     def decide(self, case_id: int, actor: str, resolution: str, notes: str = "") -> None:
@@ -173,9 +202,24 @@ class Store:
                 raise NotFoundError(f"no case {case_id}")
             if case.status == "closed":
                 raise InvalidInputError(f"case {case_id} is already closed ({case.resolution})")
-            case.status, case.resolution, case.notes = "closed", resolution, notes[:2000]
+            case.status, case.resolution, case.notes = "closed", resolution, self._seal_note(notes[:2000])
             case.decided_at, case.decided_by = datetime.now(UTC), actor
             self._audit(s, actor, "case_decided", case_id, resolution)
+
+    def _seal_note(self, notes: str) -> str | None:
+        """Moderators' notes describe a child's situation: sealed like the excerpt (5c), in the existing
+        text column, so no migration is needed."""
+        if not notes:
+            return None
+        return SEALED_NOTE + base64.b64encode(self.box.seal(notes, b"note")).decode("ascii")
+
+    def _open_note(self, stored: str | None) -> str | None:
+        if not stored or not stored.startswith(SEALED_NOTE):
+            return stored  # written before notes were sealed
+        try:
+            return self.box.open(base64.b64decode(stored[len(SEALED_NOTE):]), b"note")
+        except (ValueError, InvalidTag):  # not ours, or another key
+            return None
 
     def case_status(self, reference_hash: str) -> dict[str, Any] | None:
         with self.sessions() as s:
@@ -191,8 +235,10 @@ class Store:
         with self.sessions.begin() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.resolution == "false_alarm")
                              .order_by(ReviewCase.id)).all()
-            out = [{"text": self.box.open(c.excerpt), "label": "benign", "flagged_as": c.categories,
-                    "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
+            # redacted again: excerpts stored before a pattern was added (names) must not leak through
+            out = [{"text": redact_personal_data(self.box.open(c.excerpt)), "label": "benign",
+                    "flagged_as": c.categories, "lang": c.lang, "age_band": c.age_band, "source": c.source,
+                    "case_id": c.id}
                    for c in rows if c.excerpt]
             self._audit(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
             return out
@@ -221,15 +267,17 @@ class Store:
         return len(drop), len(keep)
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete excerpts and report contacts older than the retention period; the case metadata and the
-        audit trail stay."""
+        """Delete excerpts, report contacts and moderators' notes older than the retention period; the case
+        metadata (with its resolution) and the audit trail stay."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         with self.sessions.begin() as s:
             old = s.scalars(select(ReviewCase).where(
-                (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None)))).all()
+                (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None))
+                | (ReviewCase.notes.is_not(None)))).all()
             ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
-                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None, contact=None))
+                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids))
+                          .values(excerpt=None, contact=None, notes=None))
                 self._audit(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
 
