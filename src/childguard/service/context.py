@@ -13,6 +13,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
+from ..store.journal import CountJournal
 from ..store.stats import DecisionCounter
 
 
@@ -39,5 +40,6 @@ class Services:
                                 s.login_backoff_s)
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
-        self.counter = DecisionCounter()
+        # next to the key file (the service's data directory): counts survive a killed worker
+        self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
