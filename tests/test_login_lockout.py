@@ -6,13 +6,17 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
 
+from childguard import Settings
 from childguard.errors import AuthError
 from childguard.store import Store
 from childguard.store.accounts import Accounts
 from childguard.store.backoff import Backoff
+from tests.test_service import _serve
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 
 PASSWORD = "correct horse battery"
@@ -92,3 +96,28 @@ def test_unknown_and_known_names_take_the_same_time(store: Store) -> None:  # no
 def test_odd_names_are_refused_not_crashed(store: Store, bad: str) -> None:  # noqa: F811
     with pytest.raises(AuthError):
         Accounts(store).login(bad, bad, client="192.0.2.200")
+
+
+def test_parallel_sign_ins_over_http_keep_the_chain_and_the_back_off(tmp_path: Path) -> None:
+    """The red team's run: parallel POST /console/login with wrong passwords, then the right one."""
+    cfg = Settings(key_file=tmp_path / "key", database_url=f"sqlite:///{tmp_path}/cg.db")
+    store = Store(cfg)
+    accounts = Accounts(store)
+    accounts.add_user("mod-a", PASSWORD)
+    accounts.add_user("mod-b", PASSWORD)
+    for url in _serve(cfg, store=store):
+        with httpx.Client(base_url=url) as c:
+            c.get("/console/login")
+            csrf = c.cookies["cg_login_csrf"]
+
+            def post(i: int) -> int:
+                form = {"username": ("mod-a", "mod-b")[i % 2], "password": f"wrong guess {i:03d}", "csrf": csrf}
+                return c.post("/console/login", data=form).status_code
+
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                codes = list(pool.map(post, range(40)))
+            assert codes == [401] * 40  # no 500, no lost audit entry
+            right = c.post("/console/login", data={"username": "mod-a", "password": PASSWORD, "csrf": csrf})
+            assert right.status_code == 401  # still backed off
+    assert store.verify_audit_log()
+    assert sum(e["action"] in ("login_failed", "login_refused") for e in store.audit_log()) == 41

@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -45,6 +47,9 @@ def _first_line(exc: BaseException) -> str:
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
 
 
+_HOLDS_WRITE_LOCK = "childguard_write_lock"
+SQLITE_BUSY_TIMEOUT_S = 30
+
 # an arbitrary 64-bit constant naming the audit chain's advisory lock on PostgreSQL
 AUDIT_CHAIN_LOCK = 0x6367_6175_6469_7401
 
@@ -62,8 +67,23 @@ CHAIN_LOCKS = {"postgresql": _lock_chain_postgresql}
 
 def _serialise_sqlite_writes(engine: Engine) -> None:
     """pysqlite starts transactions lazily, at the first write, after the audit head was already read,
-    so two writers could append to the same head. BEGIN IMMEDIATE takes SQLite's single write lock at
-    the start instead; other writers wait for it (busy timeout) rather than fork the chain."""
+    so two writers could append to the same head. Here every transaction starts with BEGIN IMMEDIATE,
+    which takes SQLite's single write lock at once (another process waits for it: busy timeout), and
+    threads of this process queue on an in-process lock first, held until COMMIT or ROLLBACK has run,
+    so they wait in line instead of in SQLite's sleep-and-retry busy loop."""
+    lock = threading.Lock()
+
+    def release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            lock.release()
+
+    def finish(conn: Connection, statement: str) -> None:
+        try:
+            raw = conn.connection.dbapi_connection
+            if raw is not None and raw.in_transaction:
+                raw.execute(statement)
+        finally:
+            release(conn.info)
 
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection: Any, record: Any) -> None:
@@ -71,7 +91,27 @@ def _serialise_sqlite_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):  # like SQLite's own busy timeout, never a hang
+            raise sqlite3.OperationalError("database is locked: another writer of this process held it "
+                                           f"for over {SQLITE_BUSY_TIMEOUT_S} s")
+        conn.info[_HOLDS_WRITE_LOCK] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            release(conn.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Connection) -> None:
+        finish(conn, "COMMIT")  # the driver's own commit() then finds nothing left to do
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn: Connection) -> None:
+        finish(conn, "ROLLBACK")
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        release(record.info)  # a connection never leaves the lock held behind it
 
 
 def _create_private_file(path: Path) -> None:
@@ -110,7 +150,7 @@ class Store:
         sqlite = sa_url.drivername.startswith("sqlite")
         if sqlite and sa_url.database not in (None, "", ":memory:") and not sa_url.database.startswith("file:"):
             _create_private_file(Path(sa_url.database))
-        connect_args: dict[str, Any] = {"timeout": 30} if sqlite else {}
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_S} if sqlite else {}
         if sa_url.drivername.startswith("postgresql") and "connect_timeout" not in sa_url.query:
             connect_args["connect_timeout"] = 10  # a dead host fails start-up in seconds, not minutes
         self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
