@@ -101,16 +101,16 @@ def test_odd_names_are_refused_not_crashed(store: Store, bad: str) -> None:  # n
 def test_parallel_sign_ins_over_http_keep_the_chain_and_the_back_off(tmp_path: Path) -> None:
     """The red team's run: parallel POST /console/login with wrong passwords, then the right one."""
     cfg = Settings(key_file=tmp_path / "key", database_url=f"sqlite:///{tmp_path}/cg.db")
-    store = Store(cfg)
-    accounts = Accounts(store)
+    db = Store(cfg)
+    accounts = Accounts(db)
     accounts.add_user("mod-a", PASSWORD)
     accounts.add_user("mod-b", PASSWORD)
-    for url in _serve(cfg, store=store):
+    for url in _serve(cfg, store=db):
         with httpx.Client(base_url=url) as c:
             c.get("/console/login")
             csrf = c.cookies["cg_login_csrf"]
 
-            def post(i: int) -> int:
+            def post(i: int, csrf: str = csrf) -> int:
                 form = {"username": ("mod-a", "mod-b")[i % 2], "password": f"wrong guess {i:03d}", "csrf": csrf}
                 return c.post("/console/login", data=form).status_code
 
@@ -119,5 +119,5 @@ def test_parallel_sign_ins_over_http_keep_the_chain_and_the_back_off(tmp_path: P
             assert codes == [401] * 40  # no 500, no lost audit entry
             right = c.post("/console/login", data={"username": "mod-a", "password": PASSWORD, "csrf": csrf})
             assert right.status_code == 401  # still backed off
-    assert store.verify_audit_log()
-    assert sum(e["action"] in ("login_failed", "login_refused") for e in store.audit_log()) == 41
+    assert db.verify_audit_log()
+    assert sum(e["action"] in ("login_failed", "login_refused") for e in db.audit_log()) == 41
