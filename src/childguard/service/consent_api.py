@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import NotFoundError, StoreUnavailableError
 from ..store.consent import METHODS, SCOPES
@@ -53,17 +54,19 @@ def consent_router(services: Services) -> APIRouter:
         safeguarding needs are unlinked and kept until decided and purged (see the response).
 
         All or nothing, and safe to repeat: the conversation state goes first (when Redis is down: 503
-        and nothing changed), then the consent and the cases in one database transaction."""
-        if consents.status(profile_id) is None:
-            raise NotFoundError("no consent is recorded for this profile")
-        keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
+        and nothing changed), then the consent and the cases in one database transaction (when the
+        database is down: 503, consent still granted, cases kept; only conversation state may be gone)."""
         try:
+            if consents.status(profile_id) is None:
+                raise NotFoundError("no consent is recorded for this profile")
+            keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
             for key in keys:
                 services.conversations.forget(key)
-        except StoreUnavailableError as exc:
-            raise StoreUnavailableError(f"{exc}. Consent is NOT withdrawn yet and no review case was deleted; "
-                                        "send the same withdrawal again when the store is back") from exc
-        record, cases, kept = consents.withdraw(profile_id)
+            record, cases, kept = consents.withdraw(profile_id)
+        except (StoreUnavailableError, DBAPIError) as exc:
+            reason = str(exc) if isinstance(exc, StoreUnavailableError) else "the database cannot be reached"
+            raise StoreUnavailableError(f"{reason.rstrip('.')}. Consent is NOT withdrawn yet and no review case "
+                                        "was deleted; send the same withdrawal again when the store is back") from exc
         return {"consent": record.as_dict(), "complete": True,
                 "deleted": {"review_cases": cases, "conversations": len(keys)},
                 "kept_for_safeguarding": {"review_cases": kept,
