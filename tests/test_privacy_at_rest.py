@@ -85,11 +85,15 @@ def test_sqlite_file_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "data" / "cg.db").stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg://postgres@127.0.0.1:1/test", "nosuchdb://x"])
-def test_dead_database_at_start_up_is_one_line(url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "CHILDGUARD_DATABASE_URL": url, "CHILDGUARD_KEY_FILE": str(tmp_path / "key")}
+@pytest.mark.parametrize(("url", "key", "says"), [
+    ("postgresql+psycopg://postgres@127.0.0.1:1/test", "key", "CHILDGUARD_DATABASE_URL"),
+    ("nosuchdb://x", "key", "CHILDGUARD_DATABASE_URL"),
+    ("sqlite:///{tmp}/cg.db", "/proc/no/such/dir/key", "CHILDGUARD_KEY_FILE")])
+def test_start_up_failures_are_one_line(url: str, key: str, says: str, tmp_path: Path) -> None:
+    env = {**os.environ, "CHILDGUARD_DATABASE_URL": url.format(tmp=tmp_path),
+           "CHILDGUARD_KEY_FILE": str(tmp_path / key) if key == "key" else key}
     r = subprocess.run([sys.executable, "-m", "childguard", "serve", "--port", "1"], capture_output=True,
                        timeout=120, env=env, check=False)
     err = r.stderr.decode()
     assert r.returncode == 4 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    assert "CHILDGUARD_DATABASE_URL" in err
+    assert says in err

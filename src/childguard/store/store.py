@@ -125,7 +125,11 @@ def _create_private_file(path: Path) -> None:
 class Store:
     def __init__(self, settings: Settings, url: str | None = None) -> None:
         self.url = url or settings.database_url
-        key = load_key(settings.encryption_key, settings.key_file)
+        try:
+            key = load_key(settings.encryption_key, settings.key_file)
+        except OSError as exc:
+            raise ConfigError(f"cannot read or create the key file {settings.key_file}: {exc.strerror or exc}; "
+                              "check CHILDGUARD_KEY_FILE (or set CHILDGUARD_ENCRYPTION_KEY)") from exc
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
