@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
-import os
-import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import create_engine, delete, event, select, text, update
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +22,7 @@ from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavail
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
+from .engine import CHAIN_LOCKS, first_line, open_engine
 from .models import AuditEntry, ReviewCase
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
@@ -39,87 +35,6 @@ SEALED_NOTE = "gcm1:"  # notes column: this prefix + base64 of the sealed note (
 
 def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _first_line(exc: BaseException) -> str:
-    """The driver's own reason ("connection refused", "unable to open database file"), without SQL."""
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
-
-
-_HOLDS_WRITE_LOCK = "childguard_write_lock"
-SQLITE_BUSY_TIMEOUT_S = 30
-
-# an arbitrary 64-bit constant naming the audit chain's advisory lock on PostgreSQL
-AUDIT_CHAIN_LOCK = 0x6367_6175_6469_7401
-
-
-def _lock_chain_postgresql(s: Session) -> None:
-    """Held until the transaction ends, so the head read next and the entry appended after it cannot
-    interleave with another writer's: the chain neither forks nor loses entries."""
-    s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
-
-
-# dialect -> how an audit append takes the chain head; SQLite needs nothing here because every SQLite
-# transaction already starts with BEGIN IMMEDIATE (see `_serialise_sqlite_writes`)
-CHAIN_LOCKS = {"postgresql": _lock_chain_postgresql}
-
-
-def _serialise_sqlite_writes(engine: Engine) -> None:
-    """pysqlite starts transactions lazily, at the first write, after the audit head was already read,
-    so two writers could append to the same head. Here every transaction starts with BEGIN IMMEDIATE,
-    which takes SQLite's single write lock at once (another process waits for it: busy timeout), and
-    threads of this process queue on an in-process lock first, held until COMMIT or ROLLBACK has run,
-    so they wait in line instead of in SQLite's sleep-and-retry busy loop."""
-    lock = threading.Lock()
-
-    def release(info: dict[Any, Any]) -> None:
-        if info.pop(_HOLDS_WRITE_LOCK, False):
-            lock.release()
-
-    def finish(conn: Connection, statement: str) -> None:
-        try:
-            raw = conn.connection.dbapi_connection
-            if raw is not None and raw.in_transaction:
-                raw.execute(statement)
-        finally:
-            release(conn.info)
-
-    @event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Connection) -> None:
-        if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):  # like SQLite's own busy timeout, never a hang
-            raise sqlite3.OperationalError("database is locked: another writer of this process held it "
-                                           f"for over {SQLITE_BUSY_TIMEOUT_S} s")
-        conn.info[_HOLDS_WRITE_LOCK] = True
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            release(conn.info)
-            raise
-
-    @event.listens_for(engine, "commit")
-    def _commit(conn: Connection) -> None:
-        finish(conn, "COMMIT")  # the driver's own commit() then finds nothing left to do
-
-    @event.listens_for(engine, "rollback")
-    def _rollback(conn: Connection) -> None:
-        finish(conn, "ROLLBACK")
-
-    @event.listens_for(engine, "checkin")
-    def _checkin(dbapi_connection: Any, record: Any) -> None:
-        release(record.info)  # a connection never leaves the lock held behind it
-
-
-def _create_private_file(path: Path) -> None:
-    """The database holds children's (sealed) excerpts and moderators' accounts: readable by the service
-    user only (5c). SQLite gives its journal files the database file's mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Store:
@@ -140,7 +55,7 @@ class Store:
                               "sqlite:///childguard-data/childguard.db or postgresql+psycopg://user@host/db") from exc
         except (DBAPIError, OSError) as exc:
             raise StoreUnavailableError(
-                f"cannot open the database {self.safe_url()}: {_first_line(exc)}. Check CHILDGUARD_DATABASE_URL "
+                f"cannot open the database {self.safe_url()}: {first_line(exc)}. Check CHILDGUARD_DATABASE_URL "
                 "and that the database is running and reachable, then start again") from exc
 
     def safe_url(self) -> str:
@@ -150,16 +65,7 @@ class Store:
             return "(unparsable URL)"
 
     def _open(self) -> None:
-        sa_url = make_url(self.url)
-        sqlite = sa_url.drivername.startswith("sqlite")
-        if sqlite and sa_url.database not in (None, "", ":memory:") and not sa_url.database.startswith("file:"):
-            _create_private_file(Path(sa_url.database))
-        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_S} if sqlite else {}
-        if sa_url.drivername.startswith("postgresql") and "connect_timeout" not in sa_url.query:
-            connect_args["connect_timeout"] = 10  # a dead host fails start-up in seconds, not minutes
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
-        if sqlite:
-            _serialise_sqlite_writes(self.engine)
+        self.engine = open_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.migrate()
 
@@ -339,7 +245,7 @@ class Store:
     def _audit(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
         """Append to the hash chain. The chain head is locked first (per dialect, `CHAIN_LOCKS`) and
         stays locked until the caller's transaction commits, so concurrent writers append one by one."""
-        lock = CHAIN_LOCKS.get(self.engine.dialect.name)
+        lock = CHAIN_LOCKS.get(self.engine.dialect.name)  # serialised per chain, on every dialect
         if lock is not None:
             lock(s)
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
