@@ -151,10 +151,12 @@ class Accounts:
         now = datetime.now(UTC)
         failures = User.failed_logins + 1
         free = self.backoff.free
+        doubling = [n for n in range(free, free + 40) if self.backoff.delay(n) < self.backoff.cap_s]
         steps = {n: literal(now + timedelta(seconds=self.backoff.delay(n)), User.locked_until.type)
-                 for n in range(free, free + 12)}
+                 for n in doubling}
         capped = literal(now + timedelta(seconds=self.backoff.cap_s), User.locked_until.type)
-        until = case((failures < free, null()), else_=case(steps, value=failures, else_=capped))
+        later = case(steps, value=failures, else_=capped) if steps else capped
+        until = case((failures < free, null()), else_=later)
         stmt = (update(User)
                 .where(User.username == username, User.disabled.is_(False),
                        or_(User.locked_until.is_(None), User.locked_until <= now))
