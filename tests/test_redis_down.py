@@ -44,6 +44,10 @@ def test_conversation_api_and_gateway_answer_safely_with_redis_down(proxied: tup
         assert chat.status_code == 200, chat.text
         answer = chat.json()["choices"][0]["message"]["content"]
         assert "Childline" in answer and chat.json()["childguard"]["case_id"] is not None
+        streamed = httpx.post(f"{url}/v1/chat/completions", json={
+            "messages": [{"role": "user", "content": "i want to kill myself"}], "user": "kid-down", "stream": True,
+            "childguard": {"age": 13, "country": "GB"}}, timeout=30)
+        assert streamed.status_code == 200 and "Childline" in streamed.text and "[DONE]" in streamed.text
         gone = httpx.delete(f"{url}/v1/conversations/some-id", timeout=30)
         assert gone.status_code == 503 and gone.json()["error"]["code"] == "store_unavailable"
     finally:
