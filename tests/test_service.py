@@ -104,7 +104,7 @@ def test_malformed_bodies(base_url: str) -> None:
 
 
 def test_rate_limit_per_key() -> None:
-    for url in _serve(Settings(rate_limit_per_minute=60, rate_limit_burst=3)):
+    for url in _serve(Settings(rate_limit_per_minute=60, rate_limit_burst=3, api_keys=["a", "b"])):
         key_a = {"Authorization": "Bearer a"}
         codes = [httpx.post(f"{url}/v1/moderations", json={"input": "hi"}, headers=key_a).status_code for _ in range(5)]
         assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]

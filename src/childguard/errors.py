@@ -133,9 +133,11 @@ class OverloadedError(ChildGuardError):
 
 
 class StoreUnavailableError(ChildGuardError):
-    """The database did not answer in time; retry later. Escalations and reports are never refused for
-    this: they are spooled and replayed."""
+    """A backing store (the database, the conversation state in Redis) did not answer in time; retry
+    later. Safety answers still go out, and escalations and reports are never refused for this: they are
+    spooled and replayed."""
 
+    exit_code = 4
     http_status = 503
     code = "store_unavailable"
     retry_after = 5

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .detectors.patterns import PERSONAL_DATA, Pattern
+from .detectors.patterns import NAME_PATTERNS, PERSONAL_DATA, Pattern
 
 LANGUAGES = ("en", "fr", "es", "de", "pt", "ar", "sw", "hi", "zh", "ru")
 _F = re.IGNORECASE | re.UNICODE
@@ -45,7 +45,8 @@ _VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
                     r"\bje\s+m'appelle\s+(?P<v>[A-Z][a-zé]+(?:\s+[A-Z][a-zé]+)?)",
                     r"\bme\s+llamo\s+(?P<v>[A-Z][a-zá-ú]+(?:\s+[A-Z][a-zá-ú]+)?)",
                     r"\bich\s+heiße\s+(?P<v>[A-Z][a-zäöü]+(?:\s+[A-Z][a-zäöü]+)?)",
-                    r"\bmeu\s+nome\s+é\s+(?P<v>[A-Z][a-zã-ú]+(?:\s+[A-Z][a-zã-ú]+)?)"),
+                    r"\bmeu\s+nome\s+é\s+(?P<v>[A-Z][a-zã-ú]+(?:\s+[A-Z][a-zã-ú]+)?)",
+                    *NAME_PATTERNS),  # the child's own name in the ten languages, any case
 }
 
 

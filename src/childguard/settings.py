@@ -82,8 +82,10 @@ class Settings(BaseSettings):
     require_consent: bool = Field(False, description="chat and conversation APIs refuse child profiles without "
                                   "recorded parental consent (COPPA-style services)")
     session_hours: float = Field(8.0, gt=0, description="console sessions expire after this many hours")
-    login_max_failures: int = Field(5, ge=1, description="failed logins in a row that lock an account")
-    lockout_minutes: float = Field(15.0, ge=0)
+    login_max_failures: int = Field(5, ge=1, description="failed sign-ins in a row (per account, and per client "
+                                    "address) before each further one must wait")
+    login_backoff_s: float = Field(30.0, ge=0, description="first wait after login_max_failures; doubles per failure")
+    lockout_minutes: float = Field(15.0, ge=0, description="longest wait the sign-in back-off reaches")
     cookie_secure: bool | None = Field(None, description="Secure flag of console cookies; default: on unless the "
                                        "request is plain HTTP from a loopback address (local development)")
     purge_interval_s: float = Field(3600.0, gt=0, description="how often the retention purge job runs")

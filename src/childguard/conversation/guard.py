@@ -3,6 +3,7 @@ against what the conversation has shown so far (the analysers), in O(1) state pe
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -12,14 +13,16 @@ from pydantic import ValidationError
 from ..age_assurance import AgeAssuranceClient, AssuranceOutcome
 from ..age_signals import younger, youngest_strong
 from ..agebands import AgeBand, parse_age
-from ..errors import ConfigError, InvalidInputError
+from ..errors import ConfigError, InvalidInputError, StoreUnavailableError
 from ..guard import Guard, Inspection
 from ..messages import choose_nudge
 from ..policy import Action
 from ..settings import Settings, get_settings
 from .analyzers import ConversationAnalyzer, build_analyzers
-from .models import ConversationDecision, ConversationMessage
+from .models import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
+
+log = logging.getLogger("childguard.conversation")
 
 NUDGE_FOR = {"emotional_dependency": "nudge.attachment", "late_night": "nudge.late_night",
              "long_session": "nudge.long_session", "ai_encourages_dependency": "nudge.attachment"}
@@ -56,22 +59,49 @@ class ConversationGuard:
 
     def observe(self, raw: ConversationMessage | Mapping[str, Any],
                 profile_ref: str | None = None) -> ConversationDecision:
-        """`profile_ref`: the keyed hash of the child profile, the only identifier the age-assurance
-        webhook is given."""
+        """Judge one message against the conversation so far. `profile_ref`: the keyed hash of the child
+        profile, the only identifier the age-assurance webhook is given. When the state store is down the
+        message is still judged on its own (a child saying "i want to kill myself" gets the safe answer
+        and helplines, never an error) and the decision says it is `degraded`."""
         msg = parse_message(raw)
         at = msg.time.timestamp() if msg.time else time.time()
-        state = self.store.load(msg.conversation) or ConversationState(started=at, session_start=at)
+        degraded = False
+        try:
+            peek = self.store.load(msg.conversation)  # for the band in force; the update below is atomic
+        except StoreUnavailableError as exc:
+            log.warning("conversation state unavailable, judging the message alone: %s", exc)
+            peek, degraded = None, True
         band = parse_age(msg.age, self.settings.default_age_band)
-        if state.age_band is not None:  # the youngest band this conversation has shown stays (4c)
-            band = younger(band, AgeBand(state.age_band))
+        if peek is not None and peek.age_band is not None:  # the youngest band this conversation showed stays (4c)
+            band = younger(band, AgeBand(peek.age_band))
         inspection = self.guard.inspect(msg.text, age=band, lang=msg.lang, role=msg.role, country=msg.country)
-        inspection, age_check = self._age_signals(state, msg, inspection, band, profile_ref)
-        if state.last and at - state.last >= self.settings.session_gap_s:
-            state.session_start = at
-        state.last = max(state.last, at)
-        state.turns += 1
-        findings = [f for a in self.analyzers for f in a.update(state, msg, inspection, at)]
-        self.store.save(msg.conversation, state)
+        # the age-assurance call (network) happens once, outside the atomic update, on a scratch copy
+        scratch = ConversationState(age_band=peek.age_band if peek else None,
+                                    age_asked=peek.age_asked if peek else None)
+        inspection, age_check = self._age_signals(scratch, msg, inspection, band, profile_ref)
+
+        def step(prior: ConversationState | None) -> tuple[ConversationState, list[ConversationFinding]]:
+            state = prior or ConversationState(started=at, session_start=at)
+            if scratch.age_band is not None:
+                state.age_band = (scratch.age_band if state.age_band is None
+                                  else younger(AgeBand(state.age_band), AgeBand(scratch.age_band)).value)
+            if scratch.age_asked is not None:
+                state.age_asked = scratch.age_asked
+            if state.last and at - state.last >= self.settings.session_gap_s:
+                state.session_start = at
+            state.last = max(state.last, at)
+            state.turns += 1
+            return state, [f for a in self.analyzers for f in a.update(state, msg, inspection, at)]
+
+        findings: list[ConversationFinding] = []
+        turn = 0
+        if not degraded:
+            try:
+                state, findings = self.store.update(msg.conversation, step)
+                turn = state.turns
+            except StoreUnavailableError as exc:
+                log.warning("conversation state unavailable, judging the message alone: %s", exc)
+                degraded = True
 
         decision = inspection.decision
         relaxed = {c for f in findings for c in f.relaxes}
@@ -84,9 +114,10 @@ class ConversationGuard:
                 break
         disclosure = (choose_nudge("nudge.ai_disclosure", decision.message_lang)
                       if any(f.kind == "ai_disclosure" for f in findings) else None)
-        return ConversationDecision(conversation=msg.conversation, turn=state.turns, action=action,
+        return ConversationDecision(conversation=msg.conversation, turn=turn, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.rank >= 4, age_check=age_check, disclosure=disclosure)
+                                    review_required=action.rank >= 4, age_check=age_check, disclosure=disclosure,
+                                    degraded=degraded)
 
     def _age_signals(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
                      band: AgeBand, profile_ref: str | None) -> tuple[Inspection, str | None]:

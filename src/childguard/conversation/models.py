@@ -62,6 +62,9 @@ class ConversationDecision(BaseModel):
                                   "confirmed | not_confirmed | provider_unavailable (4c)")
     recorded: Literal["stored", "spooled"] | None = Field(
         None, description="service only: the review case is in the database, or spooled while it is unreachable")
+    degraded: bool = Field(False, description="the conversation state store could not be reached: this answer "
+                           "judges the message alone (its safe decision and helplines stand); patterns across "
+                           "turns resume when the store is back")
 
     @property
     def escalations(self) -> list[str]:

@@ -99,6 +99,41 @@ PERSONAL_DATA: tuple[Pattern, ...] = (
                 "свой", "живешь", "地址", "住", "पता", "कहाँ", "anwani", "عنوان", "تسكن")),
 )
 
+# --- names a child gives (5b) ---------------------------------------------------------------------------
+# The lead-in phrase stays readable ("my name is [private]"), only the name goes. A name is one to three
+# words of letters; later words are taken unless they are common words that end the name ("and", "i'm"),
+# so "my name is sophie miller and i'm 11" loses both names and keeps the rest. Lead-ins ignore case
+# (children type in lower case); the strings are shared with the Presidio redactor (privacy.py).
+
+_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+_STOP = (r"(?i:and|but|or|i|i'?m|im|am|is|from|my|me|how|what|who|the|a|so|btw|lol|age|aged|years?|yrs|old|"
+         r"too|here|et|je|suis|j'ai|y|tengo|soy|und|ich|bin|e|eu|tenho|sou|na|ni|nina|и|я|мне|mir|мой|"
+         r"أنا|عمري|وعمري|وأنا|من|في|और|मैं|है|हूँ)")
+_MORE = rf"(?:[ \t]+(?!{_STOP}(?![^\W\d_])){_WORD}){{0,2}}"
+_NAME = rf"(?P<v>{_WORD}{_MORE})"
+NAME_PATTERNS: tuple[str, ...] = (
+    rf"(?i:\bmy\s+(?:full\s+|real\s+|first\s+)?name\s+is|\bmy\s+name['’]s|\bi['’]?m\s+called|\bi\s+am\s+called|"
+    rf"\b(?:people|they|everyone|my\s+friends)\s+call\s+me)\s+{_NAME}",
+    rf"(?i:\bje\s+m['’]\s?appelle|\bmon\s+(?:vrai\s+)?(?:nom|prénom)\s+(?:est|c['’]est))\s+{_NAME}",
+    rf"(?i:\bme\s+llamo|\bmi\s+nombre\s+es)\s+{_NAME}",
+    rf"(?i:\bich\s+hei(?:ß|ss)e|\bmein\s+name\s+ist)\s+{_NAME}",
+    rf"(?i:\bmeu\s+nome\s+é|\b(?:eu\s+)?me\s+chamo)\s+{_NAME}",
+    rf"(?i:меня\s+зовут|мо[её]\s+имя)\s+{_NAME}",
+    rf"(?i:\bjina\s+langu\s+ni|\bnin?aitwa)\s+{_NAME}",
+    rf"(?:أنا\s+)?اسمي\s+(?:هو\s+)?{_NAME}",
+    r"मेरा\s+नाम\s+(?P<v>[^\s।,.!?]+(?:[ \t]+(?!है|हूँ)[^\s।,.!?]+)?)",
+    r"(?:我叫|我的名字(?:是|叫)|我名叫)\s*(?P<v>[\u4e00-\u9fff]{1,4})",
+)
+_NAMES = tuple(re.compile(p, re.UNICODE) for p in NAME_PATTERNS)
+
+
+def redact_names(text: str, placeholder: str = "[private]") -> str:
+    """Replace the names a child gives for themself, keeping the words around them."""
+    for rx in _NAMES:
+        text = rx.sub(lambda m: m.group(0)[: m.start("v") - m.start()] + placeholder, text)
+    return text
+
+
 # --- grooming moves by a contact (4i) ------------------------------------------------------------------
 
 CONTACT_RISK: tuple[Pattern, ...] = (
@@ -195,11 +230,12 @@ def _scan(patterns: tuple[Pattern, ...], text: str, label: str, detector: str) -
 
 
 def redact_personal_data(text: str, placeholder: str = "[private]") -> str:
-    """Fast pattern-based redaction (no Presidio): for text leaving the service and for reports."""
+    """Fast pattern-based redaction (no Presidio): for text leaving the service and for stored excerpts:
+    contact details, addresses, schools, passwords and the child's own name."""
     for p in PERSONAL_DATA:
         if p.kind != "asks for personal data":
             text = p.regex.sub(placeholder, text)
-    return text
+    return redact_names(text, placeholder)
 
 
 def combine(scores: list[float]) -> float:

@@ -4,6 +4,7 @@ child protection decision added under `childguard` (existing OpenAI clients keep
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -41,6 +42,8 @@ from .limits import BodySizeLimit, RateLimit
 from .report_page import report_router
 from .responses import error_response
 from .transparency import transparency_router
+
+log = logging.getLogger("childguard.service")
 
 # OpenAI moderation categories -> the childguard categories whose scores feed them (max)
 OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -124,6 +127,13 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     @app.exception_handler(ChildGuardError)
     async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
         return error_response(exc.http_status, exc.code, str(exc), retry_after=getattr(exc, "retry_after", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # still the one error shape (the traceback goes to the log, never to the client)
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "something went wrong on our side; try again, and if it "
+                              "keeps happening tell the service operator")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -226,6 +236,6 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
 
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
-                       exempt=("/healthz", "/readyz"))
+                       exempt=("/healthz", "/readyz"), keys=settings.api_keys)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

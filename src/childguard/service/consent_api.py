@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, StoreUnavailableError
 from ..fields import Code, Name, Prose
 from ..store.consent import METHODS, SCOPES
 from .context import Services
@@ -52,14 +53,25 @@ def consent_router(services: Services) -> APIRouter:
     def withdraw(profile_id: Annotated[Name, Path()], body: WithdrawRequest | None = None) -> dict[str, Any]:
         """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
         conversations named in the body. The tombstone (when, how) stays for accountability; cases
-        safeguarding needs are unlinked and kept until decided and purged (see the response)."""
-        record, cases, kept = consents.withdraw(profile_id)
-        keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
-        for key in keys:
-            services.conversations.forget(key)
-        tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
-        return {"consent": record.as_dict(), "deleted": {"review_cases": cases, "conversations": len(keys),
-                                                         "contest_tokens": tokens},
+        safeguarding needs are unlinked and kept until decided and purged (see the response).
+
+        All or nothing, and safe to repeat: the conversation state goes first (when Redis is down: 503
+        and nothing changed), then the consent and the cases in one database transaction (when the
+        database is down: 503, consent still granted, cases kept; only conversation state may be gone)."""
+        try:
+            if consents.status(profile_id) is None:
+                raise NotFoundError("no consent is recorded for this profile")
+            keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
+            for key in keys:
+                services.conversations.forget(key)
+            tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
+            record, cases, kept = consents.withdraw(profile_id)
+        except (StoreUnavailableError, DBAPIError) as exc:
+            reason = str(exc) if isinstance(exc, StoreUnavailableError) else "the database cannot be reached"
+            raise StoreUnavailableError(f"{reason.rstrip('.')}. Consent is NOT withdrawn yet and no review case "
+                                        "was deleted; send the same withdrawal again when the store is back") from exc
+        return {"consent": record.as_dict(), "complete": True,
+                "deleted": {"review_cases": cases, "conversations": len(keys), "contest_tokens": tokens},
                 "kept_for_safeguarding": {"review_cases": kept,
                                           "why": "referred to an authority, or open and of the most serious "
                                                  "harms; unlinked from the profile, deleted by retention"}}

@@ -67,7 +67,7 @@ def console_router(services: Services) -> APIRouter:
             return render("login.html", status_code=403, csrf=expected or secrets.token_urlsafe(24),
                           error="The sign-in form expired. Please try again.")
         try:
-            token, _ = accounts.login(username, password)
+            token, _ = accounts.login(username, password, request.client.host if request.client else None)
         except AuthError as exc:
             return render("login.html", status_code=401, csrf=expected, error=str(exc).capitalize() + ".")
         response = RedirectResponse("/console", status_code=303)

@@ -17,6 +17,7 @@ from ..store import Store
 from ..store.accounts import Accounts
 from ..store.consent import Consents
 from ..store.contests import Contests
+from ..store.journal import CountJournal
 from ..store.spool import Spool
 from ..store.stats import DecisionCounter
 from .health import Health
@@ -72,10 +73,12 @@ class Services:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes)
+        self.accounts = Accounts(self.store, s.session_hours, s.login_max_failures, s.lockout_minutes,
+                                s.login_backoff_s)
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
-        self.counter = DecisionCounter()
+        # next to the key file (the service's data directory): counts survive a killed worker
+        self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
         self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)

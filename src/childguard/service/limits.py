@@ -3,6 +3,7 @@ read into memory or a route runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -59,21 +60,29 @@ class _TooLarge(Exception):
     pass
 
 
+def _digest(token: bytes) -> str:
+    return hashlib.sha256(token).hexdigest()
+
+
 class RateLimit:
-    """Token bucket per API key (Bearer token) or, without one, per client address. In-process; several
-    workers each enforce their own share."""
+    """Token bucket per verified API key (one of `keys`) or else per client address. A made-up or
+    unknown Bearer token counts as its sender's address, so a new token per request buys nothing.
+    In-process; several workers each enforce their own share."""
 
     def __init__(self, app: ASGIApp, per_minute: int, burst: int, exempt: tuple[str, ...] = (),
-                 max_keys: int = 100_000) -> None:
+                 max_keys: int = 100_000, keys: list[str] | tuple[str, ...] = ()) -> None:
         self.app, self.rate, self.burst, self.exempt = app, per_minute / 60.0, float(burst), exempt
         self.max_keys = max_keys
+        self._keys = frozenset(_digest(k.encode()) for k in keys if k)  # hashes: equal-time set lookups
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _key(self, scope: Scope) -> str:
         auth: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")
         if auth.lower().startswith(b"bearer "):
-            return "key:" + bytes(auth[7:]).decode("latin-1")
+            digest = _digest(bytes(auth[7:]))
+            if digest in self._keys:
+                return "key:" + digest
         client = scope.get("client") or ("unknown", 0)
         return f"ip:{client[0]!s}"
 

@@ -2,7 +2,10 @@
 
 Passwords are hashed with argon2id; sessions live server-side and the cookie carries only a random
 token whose SHA-256 is stored, so a copy of the database cannot be replayed as a login. Repeated
-failures lock the account for a while; every login, failure and logout goes to the audit log."""
+failures make the account, and the client address, wait longer and longer (`Backoff`); the check and the
+count are one statement, so parallel guesses cannot slip past it. Every attempt costs one argon2 verify,
+whether the name exists or not, so timing does not tell which names exist. Every login, failure and
+logout goes to the audit log."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, literal, null, or_, select, update
 
 from ..errors import AuthError, InvalidInputError, NotFoundError
+from .backoff import AddressThrottle, Backoff
 from .models import ConsoleSession, User
 from .store import Store, _utc
 
@@ -26,6 +30,7 @@ MIN_PASSWORD = 12
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 # spent on unknown usernames too, so timing does not tell which usernames exist
 _DUMMY_HASH = PasswordHasher().hash("childguard-timing-equaliser")
+_REFUSED = "wrong username or password, or too many attempts; wait a little and try again"
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,12 @@ def _sha(token: str) -> str:
 
 class Accounts:
     def __init__(self, store: Store, session_hours: float = 8.0, max_failures: int = 5,
-                 lockout_minutes: float = 15.0) -> None:
+                 lockout_minutes: float = 15.0, backoff_s: float = 30.0) -> None:
         self.store = store
         self.hasher = PasswordHasher()
         self.session_ttl = timedelta(hours=session_hours)
-        self.max_failures, self.lockout = max_failures, timedelta(minutes=lockout_minutes)
+        self.backoff = Backoff(max_failures, min(backoff_s, lockout_minutes * 60), lockout_minutes * 60)
+        self.addresses = AddressThrottle(self.backoff)
 
     # -- users ---------------------------------------------------------------------------------------
 
@@ -103,43 +109,77 @@ class Accounts:
 
     # -- sessions ------------------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> tuple[str, SessionInfo]:
+    def login(self, username: str, password: str, client: str | None = None) -> tuple[str, SessionInfo]:
         """Return (cookie token, session). One error for every failure, so it never says which part was
-        wrong or whether the account exists. Failures are committed (audit entry, failure count) before
-        the error is raised."""
+        wrong, whether the account exists or whether it is waiting out a back-off. `client`: the
+        caller's address, throttled on its own so one address cannot spray many names."""
+        valid = isinstance(username, str) and bool(_USERNAME.match(username))
+        if client is not None and not self.addresses.claim(client):
+            self.store.audit("anonymous", "login_refused", f"address backed off: {username if valid else '?'}")
+            raise AuthError(_REFUSED)
+        claim = self._claim(username) if valid else None
+        if claim is None:  # unknown, disabled or backed off: the same argon2 cost as a real check
+            self._verify(_DUMMY_HASH, password)
+            self._refuse(username if valid else None)
+            raise AuthError(_REFUSED)
+        user_id, failures, hashed, role = claim
+        if not self._verify(hashed, password):
+            wait = self.backoff.delay(failures)
+            detail = f"{failures} consecutive" + (f"; next attempt in {int(wait)} s" if wait else "")
+            self.store.audit(username, "login_failed", detail)
+            raise AuthError(_REFUSED)
         now = datetime.now(UTC)
-        result: tuple[str, SessionInfo] | None = None
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.store.sessions.begin() as s:
-            user = s.scalars(select(User).where(User.username == username)).first()
+            user = s.get(User, user_id)
+            if user is None or user.disabled:  # removed or disabled while the password was checked
+                raise AuthError(_REFUSED)
+            if self.hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
+            user.failed_logins, user.locked_until = 0, None
+            s.add(ConsoleSession(token_hash=_sha(token), user_id=user.id, csrf=csrf, created_at=now,
+                                 expires_at=now + self.session_ttl))
+            self.store.audit_event(s, username, "login", None, role)
+        if client is not None:
+            self.addresses.succeeded(client)
+        return token, SessionInfo(user_id, username, role, csrf)
+
+    def _claim(self, username: str) -> tuple[int, int, str, str] | None:
+        """Count the attempt before checking it, in one statement: the row is updated only when the
+        account is enabled and not waiting, and the new count sets the next wait at once. Parallel
+        guesses queue on the row, so at most `free` of them are ever checked before the back-off."""
+        now = datetime.now(UTC)
+        failures = User.failed_logins + 1
+        free = self.backoff.free
+        doubling = [n for n in range(free, free + 40) if self.backoff.delay(n) < self.backoff.cap_s]
+        steps = {n: literal(now + timedelta(seconds=self.backoff.delay(n)), User.locked_until.type)
+                 for n in doubling}
+        capped = literal(now + timedelta(seconds=self.backoff.cap_s), User.locked_until.type)
+        later = case(steps, value=failures, else_=capped) if steps else capped
+        until = case((failures < free, null()), else_=later)
+        stmt = (update(User)
+                .where(User.username == username, User.disabled.is_(False),
+                       or_(User.locked_until.is_(None), User.locked_until <= now))
+                .values(failed_logins=failures, locked_until=until)
+                .returning(User.id, User.failed_logins, User.password_hash, User.role)
+                .execution_options(synchronize_session=False))
+        with self.store.sessions.begin() as s:
+            row = s.execute(stmt).first()
+        return None if row is None else (int(row[0]), int(row[1]), str(row[2]), str(row[3]))
+
+    def _refuse(self, username: str | None) -> None:
+        with self.store.sessions.begin() as s:
+            user = s.scalars(select(User).where(User.username == username)).first() if username else None
             if user is None:
-                self._verify(_DUMMY_HASH, password)
                 self.store.audit_event(s, "anonymous", "login_failed", None, "unknown user")
-            elif user.disabled or (user.locked_until and _utc(user.locked_until) > now):
-                self.store.audit_event(s, username, "login_refused", None, "disabled" if user.disabled else "locked")
-            elif not self._verify(user.password_hash, password):
-                user.failed_logins += 1
-                detail = f"{user.failed_logins} consecutive"
-                if user.failed_logins >= self.max_failures:
-                    user.locked_until, user.failed_logins = now + self.lockout, 0
-                    detail += f"; locked for {int(self.lockout.total_seconds() // 60)} min"
-                self.store.audit_event(s, username, "login_failed", None, detail)
             else:
-                if self.hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = self.hasher.hash(password)
-                user.failed_logins, user.locked_until = 0, None
-                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-                s.add(ConsoleSession(token_hash=_sha(token), user_id=user.id, csrf=csrf, created_at=now,
-                                     expires_at=now + self.session_ttl))
-                self.store.audit_event(s, username, "login", None, user.role)
-                result = (token, SessionInfo(user.id, user.username, user.role, csrf))
-        if result is None:
-            raise AuthError("wrong username or password, or the account is locked; try again later")
-        return result
+                self.store.audit_event(s, user.username, "login_refused", None,
+                                       "disabled" if user.disabled else "backed off")
 
     def _verify(self, hashed: str, password: str) -> bool:
         try:
             return bool(self.hasher.verify(hashed, password))
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError, TypeError):
             return False
 
     def session(self, token: str | None) -> SessionInfo | None:

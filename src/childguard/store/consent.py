@@ -82,14 +82,16 @@ class Consents:
 
     def withdraw(self, profile_id: str, actor: str = "api") -> tuple[ConsentRecord, int, int]:
         """Return the tombstone, the number of review cases deleted and the number kept for safeguarding
-        (see `Store.delete_profile`)."""
+        (see `Store.delete_profile`). One transaction: the consent never reads withdrawn while the cases
+        are still there. Safe to repeat: a second withdrawal finds nothing more to delete."""
         ref = self.store.profile_ref(profile_id)
         with self.store.sessions.begin() as s:
             row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
             if row is None:
                 raise NotFoundError("no consent is recorded for this profile")
-            row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
+            if row.status != "withdrawn":
+                row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
             self.store.audit_event(s, actor, "consent_withdrawn", None, ref[:12])
-            record = _record(row)
-        deleted, kept = self.store.delete_profile(ref, actor)
-        return record, deleted, kept
+            deleted, kept = self.store._delete_profile(s, ref, actor)
+            s.flush()
+            return _record(row), deleted, kept

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..decision import Decision
+from .journal import CountJournal
 from .models import DecisionCount, ReviewCase
 from .store import Store, _utc
 
@@ -24,9 +25,17 @@ Cell = tuple[str, str, str, str, str, str]  # day, source, category, action, age
 
 
 class DecisionCounter:
-    def __init__(self) -> None:
+    """With a `journal`, each count is also appended to it, so a worker killed between flushes loses
+    none (the next worker to start replays it); without one, counts since the last flush die with the
+    process."""
+
+    def __init__(self, journal: CountJournal | None = None) -> None:
         self._counts: Counter[Cell] = Counter()
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time: each deletes the journal files it wrote
+        self._journal = journal
+        if journal is not None:
+            self._counts.update(journal.recover())
 
     def count(self, decision: Decision, source: str, today: date | None = None) -> None:
         day = (today or datetime.now(UTC).date()).isoformat()
@@ -34,8 +43,11 @@ class DecisionCounter:
         # one cell per decision, under its primary (first flagged) category, so every breakdown sums to
         # the number of decisions
         category = decision.flagged[0] if decision.flagged else "none"
+        cell = (day, source, category, decision.action.value, decision.age_band.value, lang)
         with self._lock:
-            self._counts[(day, source, category, decision.action.value, decision.age_band.value, lang)] += 1
+            self._counts[cell] += 1
+            if self._journal is not None:
+                self._journal.append(cell)
 
     def pending(self) -> int:
         with self._lock:
@@ -43,8 +55,14 @@ class DecisionCounter:
 
     def flush(self, store: Store) -> int:
         """Write and clear the pending counts; on failure they are put back, so nothing is lost."""
+        with self._flushing:
+            return self._flush(store)
+
+    def _flush(self, store: Store) -> int:
         with self._lock:
             batch, self._counts = self._counts, Counter()
+            if batch and self._journal is not None:
+                self._journal.rotate()
         if not batch:
             return 0
         try:
@@ -59,8 +77,10 @@ class DecisionCounter:
                         set_={"count": DecisionCount.count + stmt.excluded.count}))
         except Exception:
             with self._lock:
-                self._counts.update(batch)
+                self._counts.update(batch)  # its journal files stay until a later flush commits them
             raise
+        if self._journal is not None:
+            self._journal.committed()
         return sum(batch.values())
 
 

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, select, update
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import delete, select, update
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
 from ..detectors.patterns import redact_personal_data
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
+from .engine import CHAIN_LOCKS, first_line, open_engine
 from .models import AuditEntry, ReviewCase
 from .records import CaseRecord
 
@@ -31,6 +33,7 @@ GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
 NOTE_MARKER = "\n\n[the child's note] "  # a contest's excerpt: the contested text, then the child's own words
+SEALED_NOTE = "gcm1:"  # notes column: this prefix + base64 of the sealed note (older rows: plain text)
 
 
 def excerpt_of(text: str) -> str | None:
@@ -45,19 +48,34 @@ def _utc(dt: datetime) -> datetime:
 class Store:
     def __init__(self, settings: Settings, url: str | None = None) -> None:
         self.url = url or settings.database_url
-        sa_url = make_url(self.url)
-        if sa_url.drivername.startswith("sqlite") and sa_url.database not in (None, "", ":memory:"):
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        # a database that does not answer a new connection in a few seconds is treated as down (the
-        # service spools escalations meanwhile) instead of holding a thread for the OS's TCP timeout
-        connect_args = {"connect_timeout": 5} if sa_url.get_backend_name() == "postgresql" else {}
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        key = load_key(settings.encryption_key, settings.key_file)
+        try:
+            key = load_key(settings.encryption_key, settings.key_file)
+        except OSError as exc:
+            raise ConfigError(f"cannot read or create the key file {settings.key_file}: {exc.strerror or exc}; "
+                              "check CHILDGUARD_KEY_FILE (or set CHILDGUARD_ENCRYPTION_KEY)") from exc
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
         self._token_key = hashlib.sha256(b"childguard/contest-token/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
+        try:
+            self._open()
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ConfigError(f"CHILDGUARD_DATABASE_URL is not a usable SQLAlchemy URL ({exc}); use e.g. "
+                              "sqlite:///childguard-data/childguard.db or postgresql+psycopg://user@host/db") from exc
+        except (DBAPIError, OSError) as exc:
+            raise StoreUnavailableError(
+                f"cannot open the database {self.safe_url()}: {first_line(exc)}. Check CHILDGUARD_DATABASE_URL "
+                "and that the database is running and reachable, then start again") from exc
+
+    def safe_url(self) -> str:
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(unparsable URL)"
+
+    def _open(self) -> None:
+        self.engine = open_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.migrate()
 
     def migrate(self) -> None:
@@ -173,7 +191,7 @@ class Store:
                     "age_band": case.age_band, "lang": case.lang, "categories": case.categories,
                     "reasons": case.reasons, "excerpt": excerpt, "contact": contact,
                     "created_at": _utc(case.created_at).isoformat(), "resolution": case.resolution,
-                    "notes": case.notes, "decided_by": case.decided_by,
+                    "notes": self._open_note(case.notes), "decided_by": case.decided_by,
                     "decided_at": _utc(case.decided_at).isoformat() if case.decided_at else None}
 
     def decide(self, case_id: int, actor: str, resolution: str, notes: str = "") -> None:
@@ -185,9 +203,24 @@ class Store:
                 raise NotFoundError(f"no case {case_id}")
             if case.status == "closed":
                 raise InvalidInputError(f"case {case_id} is already closed ({case.resolution})")
-            case.status, case.resolution, case.notes = "closed", resolution, notes[:2000]
+            case.status, case.resolution, case.notes = "closed", resolution, self._seal_note(notes[:2000])
             case.decided_at, case.decided_by = datetime.now(UTC), actor
             self.audit_event(s, actor, "case_decided", case_id, resolution)
+
+    def _seal_note(self, notes: str) -> str | None:
+        """Moderators' notes describe a child's situation: sealed like the excerpt (5c), in the existing
+        text column, so no migration is needed."""
+        if not notes:
+            return None
+        return SEALED_NOTE + base64.b64encode(self.box.seal(notes, b"note")).decode("ascii")
+
+    def _open_note(self, stored: str | None) -> str | None:
+        if not stored or not stored.startswith(SEALED_NOTE):
+            return stored  # written before notes were sealed
+        try:
+            return self.box.open(base64.b64decode(stored[len(SEALED_NOTE):]), b"note")
+        except (ValueError, InvalidTag):  # not ours, or another key
+            return None
 
     def case_status(self, reference_hash: str) -> dict[str, Any] | None:
         with self.sessions() as s:
@@ -203,10 +236,11 @@ class Store:
         with self.sessions.begin() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.resolution == "false_alarm")
                              .order_by(ReviewCase.id)).all()
-            # a contest's note is the child talking about the decision, not the text that was judged
-            out = [{"text": self.box.open(c.excerpt).split(NOTE_MARKER)[0], "label": "benign",
-                    "flagged_as": c.categories,
-                    "lang": c.lang, "age_band": c.age_band, "source": c.source, "case_id": c.id}
+            # redacted again: excerpts stored before a pattern was added (names) must not leak through; a
+            # contest's note is the child talking about the decision, not the text that was judged
+            out = [{"text": redact_personal_data(self.box.open(c.excerpt).split(NOTE_MARKER)[0]), "label": "benign",
+                    "flagged_as": c.categories, "lang": c.lang, "age_band": c.age_band, "source": c.source,
+                    "case_id": c.id}
                    for c in rows if c.excerpt]
             self.audit_event(s, actor, "false_alarms_exported", None, f"{len(out)} rows")
             return out
@@ -218,28 +252,34 @@ class Store:
         withdraws may be the one the case is about. Those are unlinked from the profile and follow the
         normal retention. Returns (deleted, kept); the audit log records both counts."""
         with self.sessions.begin() as s:
-            rows = s.scalars(select(ReviewCase).where(ReviewCase.profile_ref == profile_ref)).all()
-            keep = [c.id for c in rows if c.resolution == "referred_authority"
-                    or (c.status == "open" and c.severity >= SAFEGUARDING_SEVERITY)]
-            drop = [c.id for c in rows if c.id not in keep]
-            if drop:
-                s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
-            if keep:
-                s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
-            self.audit_event(s, actor, "profile_data_deleted", None,
-                        f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
-            return len(drop), len(keep)
+            return self._delete_profile(s, profile_ref, actor)
+
+    def _delete_profile(self, s: Session, profile_ref: str, actor: str) -> tuple[int, int]:
+        """`delete_profile` inside the caller's transaction (withdrawal: all or nothing)."""
+        rows = s.scalars(select(ReviewCase).where(ReviewCase.profile_ref == profile_ref)).all()
+        keep = [c.id for c in rows if c.resolution == "referred_authority"
+                or (c.status == "open" and c.severity >= SAFEGUARDING_SEVERITY)]
+        drop = [c.id for c in rows if c.id not in keep]
+        if drop:
+            s.execute(delete(ReviewCase).where(ReviewCase.id.in_(drop)))
+        if keep:
+            s.execute(update(ReviewCase).where(ReviewCase.id.in_(keep)).values(profile_ref=None))
+        self.audit_event(s, actor, "profile_data_deleted", None,
+                         f"{len(drop)} cases deleted; {len(keep)} kept for safeguarding: {json.dumps(keep)}")
+        return len(drop), len(keep)
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete excerpts and report contacts older than the retention period; the case metadata and the
-        audit trail stay."""
+        """Delete excerpts, report contacts and moderators' notes older than the retention period; the case
+        metadata (with its resolution) and the audit trail stay."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         with self.sessions.begin() as s:
             old = s.scalars(select(ReviewCase).where(
-                (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None)))).all()
+                (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None))
+                | (ReviewCase.notes.is_not(None)))).all()
             ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
-                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids)).values(excerpt=None, contact=None))
+                s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids))
+                          .values(excerpt=None, contact=None, notes=None))
                 self.audit_event(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
 
@@ -255,9 +295,14 @@ class Store:
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def audit_event(self, s: Session, actor: str, action: str, case_id: int | None, detail: str) -> None:
-        """Append an entry inside the caller's transaction, so an action and its log entry commit together
-        or not at all (`audit` is the same in a transaction of its own)."""
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()).first()
+        """Append to the hash chain inside the caller's transaction, so an action and its log entry commit
+        together or not at all (`audit` is the same in a transaction of its own). The chain head is locked
+        first (per dialect, `CHAIN_LOCKS`) and stays locked until the caller's transaction commits, so
+        concurrent writers append one by one."""
+        lock = CHAIN_LOCKS.get(self.engine.dialect.name)  # serialised per chain, on every dialect
+        if lock is not None:
+            lock(s)
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
         prev = last.hash if last else GENESIS
         at = datetime.now(UTC).replace(microsecond=0)
         s.add(AuditEntry(at=at, actor=actor, action=action, case_id=case_id, detail=detail, prev_hash=prev,
