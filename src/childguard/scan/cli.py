@@ -26,7 +26,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--keep-text", action="store_true", help="also write the message text to the Parquet shards")
     p.add_argument("--ray-address", help="join a Ray cluster (auto, ray://host:10001); default: start Ray here")
     p.add_argument("--workers", type=int, default=2, help="Ray workers, one Guard each (default 2)")
-    p.add_argument("--batch-size", type=int, default=256, help="rows handed to a worker at a time")
+    p.add_argument("--batch-size", type=int, default=256,
+                   help="rows per Parquet row group: what a worker holds in memory")
     p.add_argument("--shard-rows", type=int, default=10_000, help="rows per input shard (the unit of resume)")
     p.add_argument("--resume", action="store_true", help="continue a scan in --out, skipping finished shards")
     p.add_argument("--quiet", action="store_true", help="no progress line")

@@ -18,8 +18,10 @@ import json
 import os
 import resource
 import shutil
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,8 @@ class ShardStats:
         self.hist = [0] * HIST_BINS
         self.review: list[dict[str, Any]] = []
         self.conversations: dict[str, dict[str, Any]] = {}
+        self.started = time.time()
+        self.cpu_started = time.process_time()
 
     def add_bad(self, bad: BadRow) -> None:
         self.bad += 1
@@ -142,6 +146,8 @@ class ShardStats:
                 "counts": {k: dict(v) for k, v in self.counts.items()}, "hist": self.hist, "review": self.review,
                 "conversations": len(convs), "conversations_to_review": sum(RANK[c["action"]] >= 4 for c in convs),
                 "conversation_review": flagged[:REVIEW_KEEP], "pid": pid or os.getpid(),
+                "started": round(self.started, 3), "finished": round(time.time(), 3),
+                "cpu_s": round(time.process_time() - self.cpu_started, 3),
                 "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
@@ -168,6 +174,30 @@ def write_table(path: Path, rows: list[dict[str, Any]], table_schema: Any) -> No
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(pa.Table.from_pylist(rows, schema=table_schema), tmp, compression="zstd")
     os.replace(tmp, path)
+
+
+def write_batches(path: Path, records: Iterable[dict[str, Any]], table_schema: Any, batch_size: int) -> int:
+    """Stream records into a Parquet file, one row group per `batch_size` rows, so a worker holds one
+    batch of decisions in memory however large its shard is; returns the number of rows written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    n = 0
+    with pq.ParquetWriter(tmp, table_schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                writer.write_table(pa.Table.from_pylist(batch, schema=table_schema))
+                n += len(batch)
+                batch.clear()
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=table_schema))
+            n += len(batch)
+    os.replace(tmp, path)
+    return n
 
 
 class OutputDir:

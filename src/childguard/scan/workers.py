@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from ..guard import Guard
 from .config import ScanConfig
 from .decide import decide_conversations, decide_messages, partition_rows
 from .inputs import BadRow, Shard, read_shard
-from .output import OutputDir, ShardStats, bad_schema, partition_schema, schema, write_table
+from .output import OutputDir, ShardStats, bad_schema, partition_schema, schema, write_batches, write_table
 
 
 def config_to_dict(cfg: ScanConfig) -> dict[str, Any]:
@@ -29,8 +30,8 @@ def _guard() -> Guard:
     return guard
 
 
-def _collect(items: Any, stats: ShardStats, keep_text: bool) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
+def _collect(items: Any, stats: ShardStats, keep_text: bool) -> Iterator[dict[str, Any]]:
+    """Output records, with bad rows and statistics taken out on the way."""
     for item in items:
         if isinstance(item, BadRow):
             stats.add_bad(item)
@@ -39,8 +40,7 @@ def _collect(items: Any, stats: ShardStats, keep_text: bool) -> list[dict[str, A
         stats.add(record, text)
         if keep_text:
             record["text"] = text
-        records.append(record)
-    return records
+        yield record
 
 
 class MessageShardWriter:
@@ -59,7 +59,7 @@ class MessageShardWriter:
             name = f"m{shard.index:05d}"
             stats = ShardStats(name)
             records = _collect(decide_messages(read_shard(shard), self.guard, self.cfg), stats, self.cfg.keep_text)
-            write_table(self.out.decisions / f"part-{name}.parquet", records, self.schema)
+            write_batches(self.out.decisions / f"part-{name}.parquet", records, self.schema, self.cfg.batch_size)
             self.out.mark_done(name, stats.to_dict())
             done.append(shard.rows)
         return {"rows": done}
@@ -121,7 +121,7 @@ class ConversationBucketWriter:
             messages = bucket_messages(self.out, int(bucket))
             stats = ShardStats(name)
             records = _collect(decide_conversations(messages, self.guard, self.cfg), stats, self.cfg.keep_text)
-            write_table(self.out.decisions / f"part-{name}.parquet", records, self.schema)
+            write_batches(self.out.decisions / f"part-{name}.parquet", records, self.schema, self.cfg.batch_size)
             self.out.mark_done(name, stats.to_dict())
             done.append(len(messages))
         return {"rows": done}
