@@ -108,11 +108,9 @@ def kill_and_resume(src: Path, out: Path, workers: int, shard_rows: int, convers
     cluster, which outlives a killed driver), so the kill leaves no orphaned Ray processes behind."""
     import ray
 
-    from childguard.scan.runtime import loopback_only
+    from childguard.scan.runtime import start_local
 
-    loopback_only(ray)
-    ray.init(num_cpus=workers, include_dashboard=False, object_store_memory=256 << 20, log_to_driver=False,
-             configure_logging=False)
+    start_local(workers)
     try:
         return _kill_and_resume(src, out, workers, shard_rows, conversation, shards,
                                 ray.get_runtime_context().gcs_address)

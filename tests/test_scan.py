@@ -31,7 +31,7 @@ from childguard.cli import main  # noqa: E402
 from childguard.errors import InvalidInputError  # noqa: E402
 from childguard.scan import ScanConfig, run_scan, scan  # noqa: E402
 from childguard.scan.inputs import BadRow, plan, read_shard  # noqa: E402
-from childguard.scan.runtime import loopback_only  # noqa: E402
+from childguard.scan.runtime import start_local  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,9 +46,7 @@ def cluster() -> Iterator[str]:
     """One private Ray for the module (starting one takes seconds on a shared 2-core machine)."""
     if ray.is_initialized():
         ray.shutdown()
-    loopback_only(ray)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=128 << 20,
-             log_to_driver=False, configure_logging=False)
+    start_local(2, object_store_mb=128)
     address = ray.get_runtime_context().gcs_address
     assert address.startswith("127.0.0.1:")  # loopback only
     yield address

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import IO, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ScanStartError
 from .config import ScanConfig
 from .inputs import Shard, plan
 from .output import OutputDir, schema
@@ -46,6 +46,23 @@ def loopback_only(ray: Any) -> None:
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+def start_local(cpus: int, object_store_mb: int = 256, attempts: int = 3) -> None:
+    """Start a private Ray on loopback. Ray gives its raylet a fixed 30 s to register, which a
+    heavily loaded machine can miss; a clean retry then usually succeeds."""
+    ray = _ray()
+    loopback_only(ray)
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=object_store_mb << 20,
+                     log_to_driver=False, configure_logging=False)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for the start-up time-out
+            ray.shutdown()
+            if attempt == attempts:
+                raise ScanStartError(f"could not start a local Ray ({attempts} tries): {exc}. Retry when the "
+                                     "machine is less busy, or use fewer --workers") from exc
+
+
 def connect(cfg: ScanConfig) -> Any:
     """Join the cluster at --ray-address, or start a private Ray on this machine with --workers CPUs,
     no dashboard and every address on loopback. An already initialised Ray (a notebook, the tests) is
@@ -55,11 +72,13 @@ def connect(cfg: ScanConfig) -> Any:
         logging.getLogger(name).setLevel(logging.ERROR)
     if not ray.is_initialized():
         if cfg.ray_address:
-            ray.init(address=cfg.ray_address, log_to_driver=False, configure_logging=False)
+            try:
+                ray.init(address=cfg.ray_address, log_to_driver=False, configure_logging=False)
+            except Exception as exc:  # ConnectionError, or a bare Exception on a time-out
+                raise ScanStartError(f"could not join the Ray cluster at {cfg.ray_address}: {exc}. Check the "
+                                     "address and that the cluster is up") from exc
         else:
-            loopback_only(ray)
-            ray.init(num_cpus=cfg.workers, include_dashboard=False,
-                     object_store_memory=cfg.object_store_mb << 20, log_to_driver=False, configure_logging=False)
+            start_local(cfg.workers, cfg.object_store_mb)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     return ray
