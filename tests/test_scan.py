@@ -267,3 +267,24 @@ def test_report_page_reads_well_in_a_browser(conversation_scan: tuple[Path, Path
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
             page.screenshot(path=str(SHOTS / name), full_page=True)
         browser.close()
+
+
+def test_progress_line_shows_rate_and_eta() -> None:
+    from childguard.scan.progress import Progress
+
+    buf = io.StringIO()
+    p = Progress("scanning", 1000, buf, every_s=0.0)
+    time.sleep(0.05)
+    p.update(250)
+    p.close()
+    first = buf.getvalue().splitlines()[0]
+    assert "250/1,000 rows (25%)" in first and "rows/s" in first and "ETA 0:" in first
+
+
+def test_bad_arguments_fail_before_ray_starts(tmp_path: Path) -> None:
+    buf = io.StringIO()
+    assert main(["scan", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")], out=buf) == 2
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    assert main(["scan", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")], out=buf) == 2
+    with pytest.raises(InvalidInputError, match="not both"):
+        ScanConfig(inputs=("x",), age="12", age_field="age")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import InvalidInputError
 
@@ -38,7 +37,6 @@ class ScanConfig:
     resume: bool = False
     progress: bool = True
     object_store_mb: int = 256
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.inputs:
@@ -63,6 +61,5 @@ class ScanConfig:
         """Hash of everything that changes which rows go to which shard or what a row's decision is;
         workers, batch size, the cluster address and progress output do not, so a resume may change them."""
         keep = {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in {"workers", "batch_size", "ray_address", "resume", "progress", "object_store_mb",
-                             "extra", "out"}}
+                if k not in {"workers", "batch_size", "ray_address", "resume", "progress", "object_store_mb", "out"}}
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
