@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_audit.py --out build/bench_audit.json
 	$(BIN)/python bench/bench_service.py --out build/bench_service.json
 	$(BIN)/python bench/bench_gateway.py --out build/bench_gateway.json
+	$(BIN)/python bench/bench_scan.py --messages 200000 --out build/bench_scan.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

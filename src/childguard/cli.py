@@ -1,4 +1,4 @@
-"""Command line: `childguard check`, `childguard eval`, `childguard demo`, `childguard info`.
+"""Command line: `childguard check`, `childguard eval`, `childguard scan`, `childguard demo`, `childguard info`.
 
 Exit codes: 0 ok; 2 bad arguments (age, language, role, country, usage); 3 unreadable input text
 (invalid UTF-8, too long) or, in --jsonl mode, at least one bad line (each has its error object);
@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     from .admin_cli import add_parsers as add_admin_parsers
 
     add_admin_parsers(sub)
+    from .scan.cli import add_parser as add_scan_parser
+
+    add_scan_parser(sub)
     sub.add_parser("demo", help="check a set of example messages on the embedded defaults")
     sub.add_parser("info", help="show the taxonomy, policy version, detectors and model")
     return ap
@@ -386,6 +389,12 @@ def _cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     return audit_main(args, out)
 
 
+def _cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
+    from .scan.cli import scan_main  # Ray is imported only when a scan runs
+
+    return scan_main(args, out)
+
+
 def _cmd_users(args: argparse.Namespace, out: IO[str]) -> int:
     from .admin_cli import users_main
 
@@ -409,6 +418,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "audit": _cmd_audit,
     "serve": _cmd_serve,
     "redact": _cmd_redact,
+    "scan": _cmd_scan,
     "demo": lambda args, out: _cmd_demo(out),
     "info": lambda args, out: _cmd_info(out),
 }

@@ -61,6 +61,13 @@ class ConfigError(ChildGuardError):
     code = "config_error"
 
 
+class ScanStartError(ConfigError):
+    """`childguard scan` could not start a local Ray or join the one at --ray-address; nothing was
+    scanned. Check the address, or retry with fewer --workers on a busy machine."""
+
+    code = "scan_start_error"
+
+
 class ModelError(ChildGuardError):
     """The embedded model is missing or corrupt; reinstall the package or run `make train`."""
 
