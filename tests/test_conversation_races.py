@@ -14,7 +14,7 @@ from childguard import Guard
 from childguard.conversation import ConversationDecision, ConversationGuard, MemoryStateStore, RedisStateStore
 from childguard.errors import StoreUnavailableError
 from childguard.policy import Action
-from tests.tcp_proxy import TcpProxy
+from childguard.testing import TcpProxy
 from tests.test_conversation import _redis_up
 
 needs_redis = pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
@@ -71,7 +71,7 @@ def test_four_hostile_messages_at_once_are_ganging_up_every_time(kind: str, guar
 
 @pytest.fixture
 def redis_proxy() -> Iterator[TcpProxy]:
-    proxy = TcpProxy(6379).start()
+    proxy = TcpProxy("127.0.0.1", 6379).start()
     yield proxy
     proxy.close()
 

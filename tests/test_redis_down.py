@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from childguard import Settings
-from tests.tcp_proxy import TcpProxy
+from childguard.testing import TcpProxy
 from tests.test_conversation import _redis_up
 from tests.test_service import _serve
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 
 
 @pytest.fixture(scope="module")
 def proxied() -> Iterator[tuple[str, TcpProxy]]:
-    proxy = TcpProxy(6379).start()
+    proxy = TcpProxy("127.0.0.1", 6379).start()
     cfg = Settings(conversation_store="redis", redis_url=f"redis://127.0.0.1:{proxy.port}/0", conversation_ttl_s=120)
     for url in _serve(cfg):
         yield url, proxy

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from childguard import Settings
 from childguard.store import Store
-from tests.tcp_proxy import TcpProxy
+from childguard.testing import TcpProxy
 from tests.test_service import _serve
 from tests.test_store import PG, _pg_up
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not _pg_up(), reason="PostgreSQL not reachable a
 
 @pytest.fixture
 def proxied_pg(tmp_path: Path) -> Iterator[tuple[Store, TcpProxy]]:
-    proxy = TcpProxy(5432).start()
+    proxy = TcpProxy("127.0.0.1", 5432).start()
     schema = f"cg_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG)
     with admin.begin() as c:
