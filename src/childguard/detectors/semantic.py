@@ -9,6 +9,7 @@ operating point chosen within the over-blocking budget (4d)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from dataclasses import dataclass
@@ -146,10 +147,8 @@ class SemanticDetector:
         ng = self.ngram.scores(item)
         scores, name = ng, self.ngram.name
         if self.needs_encoder(item, ng):
-            try:
+            with contextlib.suppress(DetectorError):
                 scores, name = self._scores(item, ng), self.name
-            except DetectorError:
-                pass
         return [Finding(label, score, name) for label, score in scores.items() if label not in self.ignore]
 
 
