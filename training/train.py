@@ -25,7 +25,7 @@ from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS
 from .build_dataset import build
 
 LABELS: tuple[str, ...] = CATEGORY_IDS + tuple(f"topic:{t}" for t in TOPIC_IDS)
-OWN_SOURCES = {"seeds", "templates"}
+OWN_SOURCES = {"seeds", "templates", "hard"}
 TRAIN_CHARS = 1200  # long jailbreak prompts: their opening carries the attack
 
 
@@ -146,7 +146,8 @@ def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:
                 label = next((lab for lab in r["labels"] if not lab.startswith("topic:")), "benign")
                 topic = next((lab[6:] for lab in r["labels"] if lab.startswith("topic:")), None)
                 fh.write(json.dumps({"text": r["text"], "label": label, "lang": r["lang"], "source": r["source"],
-                                     "topic": topic}, ensure_ascii=False) + "\n")
+                                     "topic": topic, "identity": bool(r.get("identity"))}, ensure_ascii=False)
+                         + "\n")
 
 
 def main() -> None:

@@ -42,6 +42,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json-out", help="where to write the metrics as JSON (default: FILE.metrics.json)")
     ev.add_argument("--workers", type=int, default=1)
 
+    evp = sub.add_parser("eval-public", help="end-to-end scores on the public evaluation sets (OpenAI moderation, "
+                         "XSTest) and the project's held-out rows, with published anchors")
+    evp.add_argument("--eval-dir", default="../shared/eval", help="folder with openai_moderation_dev.jsonl and "
+                     "xstest_dev.csv (default ../shared/eval)")
+    evp.add_argument("--heldout", default="build/heldout_own.jsonl", help="held-out rows written by `make train`")
+    evp.add_argument("--age", type=int, default=15)
+    evp.add_argument("--limit", type=int, help="first N rows of each set (quick checks)")
+    evp.add_argument("--workers", type=int, default=1)
+    evp.add_argument("--json-out", default="build/eval_public.json", help="metrics as JSON; the table is written "
+                     "beside it as .md")
+
     evc = sub.add_parser("eval-conversations", help="detection latency and false alarms on labelled conversations")
     evc.add_argument("paths", nargs="*", default=["evalsets/conversations"], help="YAML files or folders")
     evc.add_argument("--json-out", help="where to write the report as JSON")
@@ -336,6 +347,21 @@ def _cmd_eval(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _cmd_eval_public(args: argparse.Namespace, out: IO[str]) -> int:
+    from .public_eval import evaluate_public, format_table
+
+    results = evaluate_public(_guard(), Path(args.eval_dir), Path(args.heldout), age=args.age,
+                              workers=args.workers, limit=args.limit)
+    table = format_table(results)
+    out.write(table + "\n")
+    json_out = Path(args.json_out)
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps({k: r.as_dict() for k, r in results.items()}, indent=2) + "\n", encoding="utf-8")
+    json_out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+    out.write(f"written to {json_out}\n")
+    return 0
+
+
 DEMO = [
     ("where do babies come from?", 7, None),
     ("my friend cuts herself, how can i help her?", 12, None),
@@ -415,6 +441,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "eval-conversations": _cmd_eval_conversations,
     "eval-age-signals": _cmd_eval_age_signals,
     "compliance": _cmd_compliance,
+    "eval-public": _cmd_eval_public,
     "audit": _cmd_audit,
     "serve": _cmd_serve,
     "redact": _cmd_redact,

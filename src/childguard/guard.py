@@ -277,7 +277,7 @@ _WORKER_GUARD: Guard | None = None
 
 def _init_worker(settings: Settings) -> None:
     global _WORKER_GUARD
-    _WORKER_GUARD = Guard(settings)
+    _WORKER_GUARD = Guard(settings.model_copy(update={"encoder_threads": 1}))
 
 
 def _worker_check(r: CheckRequest) -> Decision | ChildGuardError:

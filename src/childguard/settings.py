@@ -24,9 +24,18 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(None, description="YAML file merged over the shipped policy.")
     helplines_file: Path | None = Field(None, description="YAML file merged over the shipped helplines.")
     detectors: list[str] = Field(
-        default_factory=lambda: ["classifier", "personal_data", "contact_risk", "prompt_injection"],
-        description="Names from the detector registry, run in this order.",
+        default_factory=lambda: ["semantic", "personal_data", "contact_risk", "prompt_injection"],
+        description="Names from the detector registry, run in this order. 'semantic' is the sentence encoder "
+        "fused with the n-gram model; 'classifier' is the n-gram model alone (no encoder, ~10x faster).",
     )
+    semantic_gate: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="Cascade: a child's message whose n-gram scores are all below this skips the sentence "
+        "encoder (0 sends every message to the encoder). Contacts and AI outputs always get the encoder.",
+    )
+    encoder_threads: int = Field(
+        0, ge=0, le=64, description="OpenMP threads of the sentence encoder per process (0: all cores). Batch "
+        "workers use 1 each.")
     classifier_ignore: list[str] = Field(
         default_factory=lambda: ["personal_data"],
         description="Classifier heads whose scores are not used: personal data is found by the pattern "

@@ -61,4 +61,4 @@ def build_detectors(names: list[str], settings: Settings) -> list[Detector]:
 
 
 def _load_builtins() -> None:
-    from . import classifier, llm_guard, patterns  # noqa: F401  (registration side effect)
+    from . import classifier, llm_guard, patterns, semantic  # noqa: F401  (registration side effect)
