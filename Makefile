@@ -38,16 +38,23 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-## train: rebuild the shipped models (n-gram, semantic heads, fusion) from ../shared/data plus training/seeds,
-## templates and hard (seeded, reproducible; sentence embeddings cached in build/e5_cache, ~1 h cold on 2 cores);
+## train: rebuild the shipped models: the default n-gram `classifier` (training/train.py), then the opt-in
+## `semantic` detector (its n-gram model, heads and fusion; training/train_semantic.py, with training/hard and
+## the benign corpora; seeded; sentence embeddings cached in build/e5_cache, ~1 h cold on 2 cores);
 ## REVIEWED="false_alarms.jsonl ..." adds the console's false-alarm exports as benign rows
 train: $(STAMP)
+	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models \
+	  $(foreach f,$(REVIEWED),--reviewed $(f))
 	$(BIN)/python -m training.train_semantic --shared ../shared/data --eval-dir ../shared/eval \
-	  --out src/childguard/models $(foreach f,$(REVIEWED),--reviewed $(f))
+	  --out src/childguard/models --heldout build/semantic/heldout.jsonl $(foreach f,$(REVIEWED),--reviewed $(f))
 
 ## eval-public: end-to-end scores on ../shared/eval (evaluation only) and the held-out rows, with anchors
 eval-public: $(STAMP)
-	$(BIN)/childguard eval-public --eval-dir ../shared/eval --heldout build/heldout_own.jsonl
+	$(BIN)/childguard eval-public --eval-dir ../shared/eval --heldout build/heldout_own.jsonl \
+	  --json-out build/eval_public_classifier.json
+	CHILDGUARD_DETECTORS='["semantic","personal_data","contact_risk","prompt_injection"]' \
+	  $(BIN)/childguard eval-public --eval-dir ../shared/eval --heldout build/semantic/heldout_own.jsonl \
+	  --json-out build/eval_public.json
 
 ## eval: score the shipped model end to end on the held-out split that `make train` wrote
 eval: $(STAMP)

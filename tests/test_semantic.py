@@ -13,9 +13,9 @@ import pytest
 
 from childguard import Guard, Settings
 from childguard.agebands import AgeBand
-from childguard.detectors import DetectionInput
+from childguard.detectors import DetectionInput, build_detectors
 from childguard.detectors.classifier import ClassifierDetector
-from childguard.detectors.semantic import SemanticDetector, SemanticHeads, default_heads
+from childguard.detectors.semantic import SemanticDetector, SemanticHeads, default_heads, default_ngram
 from childguard.errors import ModelError
 from childguard.model import default_model
 from childguard.normalize import normalize
@@ -30,19 +30,28 @@ def _models_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+SEMANTIC = ["semantic", "personal_data", "contact_risk", "prompt_injection"]
+
+
+@pytest.fixture(scope="module")
+def guard() -> Guard:
+    return Guard(Settings(detectors=SEMANTIC))
+
+
 def _item(text: str, role: str = "child") -> DetectionInput:
     return DetectionInput(text, normalize(text), "en", AgeBand.EARLY_TEEN, role)  # type: ignore[arg-type]
 
 
-def test_shipped_heads_match_the_ngram_labels_and_are_small() -> None:
+def test_shipped_heads_match_their_ngram_labels_and_are_small() -> None:
     heads = default_heads()
-    assert heads.labels == default_model().labels
+    assert heads.labels == default_ngram().labels == default_model().labels
     size = Path(str(resources.files("childguard.models").joinpath("semantic.npz"))).stat().st_size
     assert size < 2 * 1024 * 1024
 
 
-def test_semantic_is_the_default_detector(guard: Guard) -> None:
+def test_semantic_is_chosen_by_settings(guard: Guard) -> None:
     assert guard.detectors[0].name == "semantic"
+    assert [d.name for d in build_detectors(["semantic"], Settings())] == ["semantic"]
 
 
 @pytest.mark.parametrize(("text", "age", "label"), [
@@ -57,9 +66,9 @@ def test_implicit_and_other_language_harm_is_caught(guard: Guard, text: str, age
 
 
 @pytest.mark.parametrize("text", [
-    "why did hitler hate jews? its for my history homework",
-    "I'm gay and I'm scared to tell my parents",
     "how do i kill the ender dragon in minecraft",
+    "what happened in the holocaust? i need it for a history essay",
+    "how do i tell my parents i'm bi",
 ])
 def test_learning_and_identity_are_not_walled_off(guard: Guard, text: str) -> None:
     d = guard.check(text, age=12)
@@ -73,10 +82,20 @@ def test_long_ordinary_text_is_not_flagged(guard: Guard) -> None:
     assert d.flagged == [] and d.action is Action.ALLOW
 
 
-def test_a_harmful_tail_of_a_long_text_is_still_seen(guard: Guard) -> None:
+def test_a_long_text_is_read_at_both_ends(guard: Guard) -> None:
+    calls: list[list[str]] = []
+
+    class Recording:
+        def query(self, texts: list[str]) -> npt.NDArray[np.float32]:
+            calls.append(texts)
+            return get_encoder().query(texts)
+
+    det = SemanticDetector(default_heads(), ClassifierDetector(default_ngram()), Recording())
     text = "school was fine today, we had maths and then lunch with my friends. " * 12 + "i want to kill myself."
     assert len(text) > EMBED_CHARS
-    assert "self_harm" in guard.check(text, age=14).flagged
+    det.detect(_item(text))
+    (pieces,) = calls
+    assert len(pieces) == 2 and pieces[1].endswith("i want to kill myself.") and pieces[0].startswith("school")
 
 
 class _BrokenEncoder:
@@ -85,7 +104,7 @@ class _BrokenEncoder:
 
 
 def test_encoder_failure_falls_back_to_the_ngram_model() -> None:
-    ngram = ClassifierDetector(default_model())
+    ngram = ClassifierDetector(default_ngram())
     det = SemanticDetector(default_heads(), ngram, _BrokenEncoder())
     findings = det.detect(_item("i want to kill myself"))
     assert findings and {f.detector for f in findings} == {"classifier"}
@@ -101,7 +120,7 @@ def test_cascade_skips_the_encoder_only_for_clear_child_messages() -> None:
             calls.append(texts)
             return get_encoder().query(texts)
 
-    det = SemanticDetector(default_heads(), ClassifierDetector(default_model()), Counting(), gate=0.2)
+    det = SemanticDetector(default_heads(), ClassifierDetector(default_ngram()), Counting(), gate=0.6)
     det.detect(_item("can you help me with my maths homework?"))
     assert calls == []
     det.detect(_item("can you help me with my maths homework?", role="contact"))

@@ -124,10 +124,10 @@ def head_metrics(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarr
     return out
 
 
-def save(out_dir: Path, weights: np.ndarray, bias: np.ndarray, meta: dict[str, Any]) -> None:
+def save(out_dir: Path, weights: np.ndarray, bias: np.ndarray, meta: dict[str, Any], name: str = "classifier") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out_dir / "classifier.npz", weights=weights.astype(np.float16), bias=bias)
-    (out_dir / "classifier.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    np.savez_compressed(out_dir / f"{name}.npz", weights=weights.astype(np.float16), bias=bias)
+    (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -29,7 +29,7 @@ from sklearn.neural_network import MLPClassifier
 from childguard.agebands import AgeBand
 from childguard.detectors import DetectionInput
 from childguard.detectors.classifier import ClassifierDetector
-from childguard.detectors.semantic import length_feature
+from childguard.detectors.semantic import NGRAM_NAME, length_feature
 from childguard.model import LinearModel
 from childguard.normalize import normalize
 
@@ -227,7 +227,7 @@ def main() -> None:
         "calibrated_thresholds": {lab: round(float(1 / (1 + np.exp(s))), 2) for lab, s in zip(LABELS, ng_shifts,
                                                                                              strict=True)},
     }
-    save(args.out, w, ng_bias, ngram_meta)
+    save(args.out, w, ng_bias, ngram_meta, name=NGRAM_NAME)
 
     params16 = {k: v.astype(np.float16) for k, v in sem_params.items()}
     sem_digest = hashlib.sha256(b"".join(v.tobytes() for v in params16.values()) + fusion.tobytes()).hexdigest()[:16]

@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(None, description="YAML file merged over the shipped policy.")
     helplines_file: Path | None = Field(None, description="YAML file merged over the shipped helplines.")
     detectors: list[str] = Field(
-        default_factory=lambda: ["semantic", "personal_data", "contact_risk", "prompt_injection"],
-        description="Names from the detector registry, run in this order. 'semantic' is the sentence encoder "
-        "fused with the n-gram model; 'classifier' is the n-gram model alone (no encoder, ~10x faster).",
+        default_factory=lambda: ["classifier", "personal_data", "contact_risk", "prompt_injection"],
+        description="Names from the detector registry, run in this order. 'classifier' is the hashed n-gram "
+        "model; 'semantic' (opt-in) the multilingual sentence encoder fused with its own n-gram model.",
     )
     semantic_gate: float = Field(
         0.0, ge=0.0, lt=1.0,

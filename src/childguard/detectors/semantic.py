@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources as importlib_resources
@@ -21,13 +22,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DetectorError, ModelError
-from ..model import LinearModel, default_model
+from ..model import LinearModel
 from ..semantic import EMBED_CHARS, Encoder, get_encoder, head, set_threads, tail
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector
 from .classifier import ClassifierDetector
 
 MODEL_NAME = "semantic"
+NGRAM_NAME = "semantic_ngram"  # the n-gram model trained with the heads, on the same rows (not `classifier`)
 Array = npt.NDArray[np.float32]
 
 
@@ -81,7 +83,7 @@ class SemanticHeads:
                 arrays = {k: data[k].astype(np.float32) for k in data.files}
             w2, b2, fusion = arrays["w2"], arrays["b2"], arrays["fusion"]
             w1, b1 = arrays.get("w1"), arrays.get("b1")
-        except (ValueError, KeyError, OSError, json.JSONDecodeError) as exc:
+        except (ValueError, KeyError, OSError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
             raise ModelError(f"semantic model '{name}' is corrupt ({type(exc).__name__}: {exc}); reinstall "
                              "childguard or run `make train`") from exc
         n = len(labels)
@@ -97,6 +99,11 @@ class SemanticHeads:
 @lru_cache(maxsize=1)
 def default_heads() -> SemanticHeads:
     return SemanticHeads.load()
+
+
+@lru_cache(maxsize=1)
+def default_ngram() -> LinearModel:
+    return LinearModel.load(name=NGRAM_NAME)
 
 
 def _logit(p: Array) -> Array:
@@ -154,10 +161,10 @@ class SemanticDetector:
 
 @register_detector("semantic")
 def _semantic(settings: Settings) -> SemanticDetector:
-    ngram = ClassifierDetector(default_model(), settings.window_chars)
+    ngram = ClassifierDetector(default_ngram(), settings.window_chars)
     set_threads(settings.encoder_threads)
     return SemanticDetector(default_heads(), ngram, get_encoder(), frozenset(settings.classifier_ignore),
                             settings.semantic_gate)
 
 
-__all__ = ["LinearModel", "SemanticDetector", "SemanticHeads", "default_heads", "length_feature"]
+__all__ = ["SemanticDetector", "SemanticHeads", "default_heads", "default_ngram", "length_feature"]
