@@ -62,7 +62,7 @@ eval: $(STAMP)
 	$(BIN)/childguard eval build/heldout_public.jsonl --json-out build/heldout_public.metrics.json
 
 ## model-card: render docs/model_card.md from the model metadata and `make eval` metrics
-model-card: eval eval-public
+model-card: eval
 	$(BIN)/python -m training.model_card
 
 bench: $(STAMP)

@@ -1,6 +1,5 @@
-"""Render docs/model_card.md from the shipped models' metadata, the end-to-end metrics that
-`childguard eval` wrote for the held-out split (own data and public data separately) and the table of
-`childguard eval-public`.
+"""Render docs/model_card.md from the shipped model's metadata and the end-to-end metrics that
+`childguard eval` wrote for the held-out split (own data and public data separately).
 
     make model-card
 """
@@ -41,12 +40,11 @@ def language_table(report: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def head_table(sem: dict[str, Any]) -> str:
-    rows = ["| label | operating threshold (validation) | fusion: w_sem | w_ngram | w_len | bias |",
-            "|---|---:|---:|---:|---:|---:|"]
-    for label, t in sem["thresholds_at_validation"].items():
-        w = sem["fusion_weights"][label]
-        rows.append(f"| {label} | {t} | {w[0]} | {w[1]} | {w[2]} | {w[3]} |")
+def head_table(meta: dict[str, Any]) -> str:
+    rows = ["| head | operating threshold | P % | R % | F1 % | n |", "|---|---:|---:|---:|---:|---:|"]
+    for label, m in meta["heldout_head_metrics"].items():
+        t = meta.get("calibrated_thresholds", {}).get(label, 0.5)
+        rows.append(f"| {label} | {t} | {pct(m['precision'])} | {pct(m['recall'])} | {pct(m['f1'])} | {m['support']} |")
     return "\n".join(rows)
 
 
@@ -68,12 +66,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--own", type=Path, default=ROOT / "build/heldout_own.metrics.json")
     ap.add_argument("--public", type=Path, default=ROOT / "build/heldout_public.metrics.json")
-    ap.add_argument("--public-table", type=Path, default=ROOT / "build/eval_public.md")
     ap.add_argument("--template", type=Path, default=ROOT / "training/model_card.template.md")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/model_card.md")
     args = ap.parse_args()
     meta = json.loads((ROOT / "src/childguard/models/classifier.json").read_text())
-    sem = json.loads((ROOT / "src/childguard/models/semantic.json").read_text())
     own = json.loads(args.own.read_text())
     public = json.loads(args.public.read_text())
     weak_cats, weak_langs = weakest(own)
@@ -84,9 +80,7 @@ def main() -> None:
         own_summary=summary(own), public_summary=summary(public),
         own_categories=category_table(own), own_languages=language_table(own),
         public_categories=category_table(public), public_languages=language_table(public),
-        heads=head_table(sem), weak_categories=weak_cats, weak_languages=weak_langs,
-        hidden=sem["hidden"], sem_digest=sem["weights_sha256_16"], sem_train_rows=sem["semantic_train_rows"],
-        public_table=args.public_table.read_text(encoding="utf-8").strip(),
+        heads=head_table(meta), weak_categories=weak_cats, weak_languages=weak_langs,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
