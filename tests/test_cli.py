@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from childguard.cli import main
 from childguard.taxonomy import CATEGORY_IDS
 
 
@@ -99,3 +103,14 @@ def test_eval_reports_and_writes_json(tmp_path: Path) -> None:
     assert report["benign"]["lines"] == 2 and report["benign"]["overflag_rate"] == 0.0
     assert set(report["languages"]) == {"en", "fr"}
     assert report["bad_lines"][0]["line"] == 6
+
+
+def test_scan_without_its_extra_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("pyarrow", "pyarrow.fs", "ray", "ray.data"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if `childguard[scan]` were not installed
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "hi"}\n', encoding="utf-8")
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["scan", str(src), "--out", str(tmp_path / "out")], out=io.StringIO()) == 4
+    assert "pip install 'childguard[scan]'" in err.getvalue()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import ChildGuardError, InvalidInputError, InvalidTextError
+from .errors import ChildGuardError, ConfigError, InvalidInputError, InvalidTextError
 
 JSONL_FIELDS = ("id", "action", "scores", "flagged", "topics", "lang", "age_band", "message", "guidance",
                 "resources", "reasons", "review_required")
@@ -418,7 +418,13 @@ def _cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
 def _cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     from .scan.cli import scan_main  # Ray is imported only when a scan runs
 
-    return scan_main(args, out)
+    try:
+        return scan_main(args, out)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in {"ray", "pyarrow", "pandas"}:
+            raise
+        raise ConfigError(f"`childguard scan` needs the scan extra ({exc.name} is not installed): "
+                          "pip install 'childguard[scan]'") from exc
 
 
 def _cmd_users(args: argparse.Namespace, out: IO[str]) -> int:
