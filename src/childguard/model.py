@@ -18,6 +18,19 @@ from .features import featurize
 MODEL_NAME = "classifier"
 
 
+def read_model_files(name: str, directory: Path | None = None) -> tuple[bytes, str]:
+    """`name`.npz and `name`.json from the package (or `directory`), for every shipped model."""
+    try:
+        if directory is None:
+            base = resources.files("childguard.models")
+            return (base.joinpath(f"{name}.npz").read_bytes(),
+                    base.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        return (directory / f"{name}.npz").read_bytes(), (directory / f"{name}.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError) as exc:
+        raise ModelError(f"embedded model '{name}' not found ({exc}); reinstall childguard or run "
+                         "`make train`") from exc
+
+
 @dataclass(frozen=True)
 class LinearModel:
     labels: tuple[str, ...]
@@ -53,18 +66,7 @@ class LinearModel:
 
     @classmethod
     def load(cls, directory: Path | None = None, name: str = MODEL_NAME) -> LinearModel:
-        try:
-            if directory is None:
-                base = resources.files("childguard.models")
-                npz_bytes = base.joinpath(f"{name}.npz").read_bytes()
-                meta_text = base.joinpath(f"{name}.json").read_text(encoding="utf-8")
-            else:
-                npz_bytes = (directory / f"{name}.npz").read_bytes()
-                meta_text = (directory / f"{name}.json").read_text(encoding="utf-8")
-        except (FileNotFoundError, OSError) as exc:
-            raise ModelError(
-                f"embedded model '{name}' not found ({exc}); reinstall childguard or run `make train`"
-            ) from exc
+        npz_bytes, meta_text = read_model_files(name, directory)
         import io
 
         with np.load(io.BytesIO(npz_bytes)) as data:

@@ -15,14 +15,13 @@ import json
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources as importlib_resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import DetectorError, ModelError
-from ..model import LinearModel
+from ..model import LinearModel, read_model_files
 from ..semantic import EMBED_CHARS, Encoder, get_encoder, head, set_threads, tail
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector
@@ -65,17 +64,7 @@ class SemanticHeads:
 
     @classmethod
     def load(cls, directory: Path | None = None, name: str = MODEL_NAME) -> SemanticHeads:
-        try:
-            if directory is None:
-                base = importlib_resources.files("childguard.models")
-                raw = base.joinpath(f"{name}.npz").read_bytes()
-                meta_text = base.joinpath(f"{name}.json").read_text(encoding="utf-8")
-            else:
-                raw = (directory / f"{name}.npz").read_bytes()
-                meta_text = (directory / f"{name}.json").read_text(encoding="utf-8")
-        except (FileNotFoundError, OSError) as exc:
-            raise ModelError(f"semantic model '{name}' not found ({exc}); reinstall childguard or run "
-                             "`make train`") from exc
+        raw, meta_text = read_model_files(name, directory)
         try:
             meta = json.loads(meta_text)
             labels = tuple(meta["labels"])
