@@ -43,8 +43,9 @@ def _collect(items: Any, stats: ShardStats, keep_text: bool) -> Iterator[dict[st
         yield record
 
 
-class MessageShardWriter:
-    """Message mode of the CLI: one input shard in, one Parquet shard and its done-marker out."""
+class _DecisionWriter:
+    """What both CLI modes share: one Guard per actor, and a finished unit of work written as one Parquet
+    shard whose done-marker (written last) is what `--resume` trusts."""
 
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = config_from_dict(cfg)
@@ -52,15 +53,21 @@ class MessageShardWriter:
         self.guard = _guard()
         self.schema = schema(self.cfg)
 
+    def _write(self, name: str, decided: Iterator[tuple[dict[str, Any], str] | BadRow]) -> None:
+        stats = ShardStats(name)
+        records = _collect(decided, stats, self.cfg.keep_text)
+        write_batches(self.out.decisions / f"part-{name}.parquet", records, self.schema, self.cfg.batch_size)
+        self.out.mark_done(name, stats.to_dict())
+
+
+class MessageShardWriter(_DecisionWriter):
+    """Message mode of the CLI: one input shard in, one Parquet shard and its done-marker out."""
+
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         done = []
         for raw in batch["shard"]:
             shard = Shard.from_dict(json.loads(str(raw)))
-            name = f"m{shard.index:05d}"
-            stats = ShardStats(name)
-            records = _collect(decide_messages(read_shard(shard), self.guard, self.cfg), stats, self.cfg.keep_text)
-            write_batches(self.out.decisions / f"part-{name}.parquet", records, self.schema, self.cfg.batch_size)
-            self.out.mark_done(name, stats.to_dict())
+            self._write(f"m{shard.index:05d}", decide_messages(read_shard(shard), self.guard, self.cfg))
             done.append(shard.rows)
         return {"rows": done}
 
@@ -105,24 +112,14 @@ def bucket_messages(out: OutputDir, bucket: int) -> list[dict[str, Any]]:
     return [row for f in files for row in pq.read_table(f).to_pylist()]
 
 
-class ConversationBucketWriter:
+class ConversationBucketWriter(_DecisionWriter):
     """Conversation mode, reduce side: every message of a bucket's conversations, in time order."""
-
-    def __init__(self, cfg: dict[str, Any]) -> None:
-        self.cfg = config_from_dict(cfg)
-        self.out = OutputDir(self.cfg)
-        self.guard = _guard()
-        self.schema = schema(self.cfg)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         done = []
         for bucket in batch["bucket"]:
-            name = f"c{int(bucket):05d}"
             messages = bucket_messages(self.out, int(bucket))
-            stats = ShardStats(name)
-            records = _collect(decide_conversations(messages, self.guard, self.cfg), stats, self.cfg.keep_text)
-            write_batches(self.out.decisions / f"part-{name}.parquet", records, self.schema, self.cfg.batch_size)
-            self.out.mark_done(name, stats.to_dict())
+            self._write(f"c{int(bucket):05d}", decide_conversations(messages, self.guard, self.cfg))
             done.append(len(messages))
         return {"rows": done}
 
