@@ -69,3 +69,10 @@ def test_operator_threshold_override_changes_decision(tmp_path: Path) -> None:
     lax = Guard(Settings(policy_file=override, detectors=["classifier"]))
     decision = lax.check(text, age=12)
     assert decision.action is Action.ALLOW and not decision.review_required
+
+
+def test_action_predicates_follow_the_order_of_strength() -> None:
+    for action in Action:
+        assert action.intervenes == (action.rank >= Action.REDIRECT.rank)
+        assert action.stops == (action.rank >= Action.BLOCK.rank)
+        assert action.needs_human == (action.rank >= Action.ESCALATE.rank)

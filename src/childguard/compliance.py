@@ -14,7 +14,7 @@ from typing import Any
 from .agebands import AgeBand
 from .errors import ConfigError
 from .jurisdictions import Jurisdiction, apply_jurisdiction, get_jurisdiction
-from .policy import Action, Policy, cached_policy
+from .policy import Policy, cached_policy
 from .settings import Settings
 
 MET, NOT_MET, OPERATOR = "met", "not met", "operator must do"
@@ -167,7 +167,7 @@ def _dependency(ctx: Context) -> tuple[str, str]:
 @check("sexual_content_blocked")
 def _sexual(ctx: Context) -> tuple[str, str]:
     actions = {b.value: ctx.policy.action_for("sexual_content", b, "ai_output") for b in CHILD_BANDS}
-    ok = all(a.rank >= Action.BLOCK.rank for a in actions.values())
+    ok = all(a.stops for a in actions.values())
     return (MET if ok else NOT_MET), "AI output with sexual content, by band: " + ", ".join(
         f"{b} {a.value}" for b, a in actions.items())
 

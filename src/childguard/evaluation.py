@@ -13,7 +13,6 @@ from typing import Any
 from .decision import Decision
 from .errors import InvalidInputError
 from .guard import CheckRequest, Guard
-from .policy import Action
 from .taxonomy import CATEGORY_IDS
 
 BENIGN = "benign"
@@ -61,7 +60,7 @@ def _summarise(pairs: list[tuple[LabelledLine, Decision]]) -> dict[str, Any]:
         if line.label == BENIGN:
             benign_n += 1
             benign_flagged += bool(flagged)
-            benign_refused += decision.action.rank >= Action.REDIRECT.rank
+            benign_refused += decision.action.intervenes
         else:
             counts[line.label]["support"] += 1
             if line.label in flagged:

@@ -45,7 +45,7 @@ def choose_message(action: Action, category: str | None, role: str, lang: str) -
     catalogue = _catalogue()
     message_lang = lang if lang in catalogue else FALLBACK_LANG
     keys = []
-    if role == "ai_output" and action.rank >= Action.REDIRECT.rank:
+    if role == "ai_output" and action.intervenes:
         keys.append("block.ai_output")  # the child did nothing: an AI answer is replaced, never "thank you for telling"
     if category:
         keys.append(f"{action.value}.{category}")

@@ -28,6 +28,21 @@ class Action(StrEnum):
     def rank(self) -> int:
         return _RANK[self]
 
+    @property
+    def intervenes(self) -> bool:
+        """Redirect or stronger: the request is not answered as asked, and the child gets a message and help."""
+        return self.rank >= _RANK[Action.REDIRECT]
+
+    @property
+    def stops(self) -> bool:
+        """Block or stronger: the text itself must not reach the child (an AI answer is replaced)."""
+        return self.rank >= _RANK[Action.BLOCK]
+
+    @property
+    def needs_human(self) -> bool:
+        """Escalate: a trained person reviews the case (4i); the one action that opens a review case."""
+        return self is Action.ESCALATE
+
 
 _RANK = {Action.ALLOW: 0, Action.ADAPT: 1, Action.REDIRECT: 2, Action.BLOCK: 3, Action.ESCALATE: 4}
 _BANDS = [b.value for b in AgeBand]

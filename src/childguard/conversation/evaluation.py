@@ -64,7 +64,7 @@ def evaluate_conversations(cg: ConversationGuard, convs: list[dict[str, Any]]) -
                         "harm_turn": conv.get("harm_turn"), "latency_turns": latency})
         else:
             escalations = sum(a is Action.ESCALATE for a in actions)
-            interventions = sum(a.rank >= Action.REDIRECT.rank for a in actions)
+            interventions = sum(a.intervenes for a in actions)
             per.append({"id": conv["id"], "kind": kind, "false_alarm": escalations > 0,
                         "escalated_turns": escalations, "intervened_turns": interventions, "turns": len(actions)})
     harmful = [p for p in per if p["kind"] in HARMFUL]

@@ -116,7 +116,7 @@ class ConversationGuard:
                       if any(f.kind == "ai_disclosure" for f in findings) else None)
         return ConversationDecision(conversation=msg.conversation, turn=turn, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.rank >= 4, age_check=age_check, disclosure=disclosure,
+                                    review_required=action.needs_human, age_check=age_check, disclosure=disclosure,
                                     degraded=degraded)
 
     def _age_signals(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,

@@ -69,4 +69,4 @@ class ConversationDecision(BaseModel):
     @property
     def escalations(self) -> list[str]:
         """Kinds of the findings that escalate on their own (a human should review the conversation)."""
-        return [f.kind for f in self.findings if f.action.rank >= Action.ESCALATE.rank]
+        return [f.kind for f in self.findings if f.action.needs_human]

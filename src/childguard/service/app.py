@@ -25,7 +25,6 @@ from ..errors import ChildGuardError, InvalidInputError, StoreUnavailableError
 from ..fields import Code, Name, check_budget
 from ..guard import Guard
 from ..jurisdictions import apply_jurisdiction
-from ..policy import Action
 from ..settings import Settings, get_settings
 from ..store import Store
 from ..store.contests import contestable
@@ -96,7 +95,7 @@ def to_openai(decision: Decision) -> ModerationResult:
     scores = {name: round(max(decision.scores[c] for c in cats), 4) for name, cats in OPENAI_CATEGORIES.items()}
     flagged_set = set(decision.flagged)
     categories = {name: bool(flagged_set & set(cats)) for name, cats in OPENAI_CATEGORIES.items()}
-    return ModerationResult(flagged=decision.action.rank >= Action.REDIRECT.rank, categories=categories,
+    return ModerationResult(flagged=decision.action.intervenes, categories=categories,
                             category_scores=scores, childguard=decision)
 
 

@@ -152,7 +152,7 @@ class Gateway:
             # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
             kinds, decision, nudge = result.escalations, result.message_decision, result.nudge
             disclosure = result.disclosure
-            action = Action.ESCALATE if kinds and decision.action.rank < Action.ESCALATE.rank else decision.action
+            action = Action.ESCALATE if kinds and not decision.action.needs_human else decision.action
         self.services.counter.count(decision, "gateway")
         case = self.store.case_record(decision, last, "gateway", "system", profile, kinds)
         return decision, action, nudge, kinds, disclosure, case
@@ -168,7 +168,7 @@ class Gateway:
             self._check_input, last, ext, profile)
         recorded, case_id = (await self.services.recorder.record(case)) if case is not None else (None, None)
         info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,
-                                "review_required": action.rank >= 4, "case_id": case_id, "recorded": recorded,
+                                "review_required": action.needs_human, "case_id": case_id, "recorded": recorded,
                                 "nudge": nudge, "disclosure": disclosure}
         stream = bool(body.get("stream"))
         if action.rank >= Action.REDIRECT.rank:
