@@ -3,17 +3,7 @@ from pathlib import Path
 import pytest
 
 from childguard import Action, AgeBand, ConfigError, Guard, load_policy
-from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS, get_taxonomy
-
-
-def test_taxonomy_has_exactly_the_issue_ids_with_clauses() -> None:
-    tax = get_taxonomy()
-    assert tax.category_ids == CATEGORY_IDS
-    assert len(CATEGORY_IDS) == 21
-    for cat in tax.categories.values():
-        assert cat.clauses and all(c in tax.clauses for c in cat.clauses)
-        assert 1 <= cat.severity <= 4
-    assert set(tax.topics) == set(TOPIC_IDS)
+from childguard.taxonomy import TOPIC_IDS
 
 
 def test_shipped_policy_never_blocks_a_topic() -> None:

@@ -12,14 +12,12 @@ import urllib.request
 
 from ..errors import ConfigError, DetectorError
 from ..settings import Settings
+from ..taxonomy import get_taxonomy
 from . import DetectionInput, Finding, register_detector
 
-# Llama Guard 3 hazard codes -> childguard categories (codes with no child-protection meaning are dropped)
-LLAMA_GUARD_MAP: dict[str, str] = {
-    "S1": "violence", "S3": "sexual_content", "S4": "sexual_minors", "S7": "personal_data",
-    "S9": "weapons", "S10": "hate", "S11": "self_harm", "S12": "sexual_content", "S13": "misinformation",
-    "S14": "prompt_attack",
-}
+# Llama Guard 3 hazard codes -> childguard categories, from taxonomy.yaml (codes with no child-protection
+# meaning are dropped)
+LLAMA_GUARD_MAP: dict[str, str] = get_taxonomy().llama_guard_map()
 _CODES = re.compile(r"\bS(\d{1,2})\b")
 
 

@@ -29,6 +29,7 @@ from ..settings import Settings, get_settings
 from ..store import Store
 from ..store.contests import contestable
 from ..store.records import CaseRecord
+from ..taxonomy import get_taxonomy
 from .auth import ApiKeyAuth
 from .consent_api import consent_router
 from .console import console_router
@@ -44,22 +45,8 @@ from .transparency import transparency_router
 
 log = logging.getLogger("childguard.service")
 
-# OpenAI moderation categories -> the childguard categories whose scores feed them (max)
-OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "harassment": ("cyberbullying",),
-    "harassment/threatening": ("sextortion",),
-    "hate": ("hate",),
-    "hate/threatening": ("extremism",),
-    "illicit": ("drugs_alcohol", "gambling", "child_labour_trafficking"),
-    "illicit/violent": ("weapons",),
-    "self-harm": ("self_harm", "eating_disorder", "dangerous_challenge"),
-    "self-harm/intent": ("self_harm",),
-    "self-harm/instructions": ("eating_disorder", "dangerous_challenge"),
-    "sexual": ("sexual_content",),
-    "sexual/minors": ("sexual_minors", "grooming", "sextortion"),
-    "violence": ("violence",),
-    "violence/graphic": ("violence",),
-}
+# OpenAI moderation categories -> the childguard categories whose scores feed them (max); from taxonomy.yaml
+OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = get_taxonomy().openai_categories()
 
 
 class ModerationRequest(BaseModel):
