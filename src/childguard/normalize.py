@@ -4,6 +4,8 @@ all-digit tokens are left alone so the personal-data detector still sees them.""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ _SPACED = re.compile(r"(?<![^\W_])((?:[^\W_@$][ .\-_*+]){2,}[^\W_@$])(?![^\W_])"
 _REPEAT = re.compile(r"(.)\1{2,}")
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +102,22 @@ def normalize(text: str) -> NormalizedText:
     out = _REPEAT.sub(r"\1\1", deleeted)
     out = _WS.sub(" ", out).strip()
     return NormalizedText(out, tuple(seen))
+
+
+def decode_payloads(text: str, limit: int = 5) -> list[str]:
+    """Decode base64 runs that turn into readable text: an encoding used to smuggle requests past filters.
+    Kept beside normalize() because it undoes an obfuscation too; it returns the hidden texts rather than
+    rewriting the message, so the classifier scores them and the prompt-injection detector notes them."""
+    out = []
+    for m in _BASE64.finditer(text):
+        blob = m.group(0)
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        printable = sum(ch.isprintable() for ch in decoded)
+        if decoded.strip() and printable / len(decoded) > 0.95 and any(ch.isalpha() for ch in decoded):
+            out.append(decoded)
+        if len(out) >= limit:
+            break
+    return out

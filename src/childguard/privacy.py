@@ -2,8 +2,8 @@
 readable ("my number is [phone]"). Presidio runs on a blank spaCy pipeline (pattern recognizers need
 no NER model, and none is downloaded); the project's own recognizers cover what matters for
 children in ten languages (school and class, home address, live location, usernames and handles,
-passwords, names of the child and parents) and reuse the detector patterns, so there is one
-definition of each. Presidio's e-mail and URL recognizers are left out: they look up the public
+passwords, names of the child and parents) and reuse the expressions of the fast redactor
+(childguard.redaction), so there is one definition of each. Presidio's e-mail and URL recognizers are left out: they look up the public
 suffix list on the internet at run time. Needs the `privacy` extra."""
 
 from __future__ import annotations
@@ -13,28 +13,35 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .detectors.patterns import NAME_PATTERNS, PERSONAL_DATA, Pattern
+from .pattern_data import Pattern
+from .redaction import NAME_PATTERNS, PASSWORD, PERSONAL_DATA
 
 LANGUAGES = ("en", "fr", "es", "de", "pt", "ar", "sw", "hi", "zh", "ru")
 _F = re.IGNORECASE | re.UNICODE
 
-# detector pattern kind -> Presidio entity and the readable placeholder
+# personal-data pattern id -> Presidio entity and the readable placeholder
 _KIND_ENTITY = {
-    "email address": "EMAIL_ADDRESS", "phone number": "PHONE_NUMBER", "street address": "HOME_ADDRESS",
-    "school and class": "SCHOOL", "password": "PASSWORD", "live location": "LIVE_LOCATION",
-    "photo of self": "SELF_IMAGE",
+    "email_address": "EMAIL_ADDRESS", "phone_number": "PHONE_NUMBER", "street_address": "HOME_ADDRESS",
+    "school_and_class": "SCHOOL", "password": "PASSWORD", "live_location": "LIVE_LOCATION",
+    "photo_of_self": "SELF_IMAGE",
 }
 PLACEHOLDER = {
     "EMAIL_ADDRESS": "[email]", "PHONE_NUMBER": "[phone]", "HOME_ADDRESS": "[address]", "SCHOOL": "[school]",
     "PASSWORD": "[password]", "LIVE_LOCATION": "[location]", "USERNAME": "[username]", "PERSON_NAME": "[name]",
     "SELF_IMAGE": "[photo of me]", "CREDIT_CARD": "[card]", "IBAN_CODE": "[bank account]", "IP_ADDRESS": "[ip address]",
 }
+
+
+def password_values(password: Pattern = PASSWORD) -> tuple[str, ...]:
+    """The fast redactor's password expressions with the password itself as group `v`: where a password
+    is gets written once; the fast redactor drops the whole phrase, Presidio only the value. Each
+    expression holds the password as its one `\\S+`."""
+    return tuple(a.replace(r"\S+", r"(?P<v>[^\s,;!?]+)", 1) for a in password.alternatives)
+
+
 # values inside a context: the named group `v` is what gets redacted, the context words stay readable
 _VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
-    "PASSWORD": (r"\b(?:password|passcode|pin)\s+(?:is|=|:)\s*(?P<v>[^\s,;!?]+)", r"\bmot\s+de\s+passe\s+(?:est|:)\s*(?P<v>[^\s,;!?]+)",
-                 r"\bcontraseña\s+(?:es|:)\s*(?P<v>[^\s,;!?]+)", r"\bpasswort\s+(?:ist|:)\s*(?P<v>[^\s,;!?]+)",
-                 r"\bsenha\s+(?:é|:)\s*(?P<v>[^\s,;!?]+)", r"пароль\s*(?:—|-|:)?\s*(?P<v>[^\s,;!?]+)", r"密码(?:是|:|：)\s*(?P<v>[^\s,;!?]+)",
-                 r"\bnenosiri\s+langu\s+ni\s+(?P<v>[^\s,;!?]+)"),
+    "PASSWORD": password_values(),
     "USERNAME": (r"(?<![\w@])@(?P<v>[A-Za-z0-9_.]{3,30})\b",
                  r"\bmy\s+(?:username|user\s*name|gamertag|snap(?:chat)?|insta(?:gram)?|discord|tiktok|roblox)"
                  r"(?:\s+name)?\s+(?:is|:)\s*(?P<v>[\w.#-]{3,32})",
@@ -92,11 +99,11 @@ def _recognizers(lang: str) -> list[Any]:
             return out
 
     def from_detector(p: Pattern) -> Any:
-        entity = _KIND_ENTITY[p.kind]
+        entity = _KIND_ENTITY[p.id]
         return PatternRecognizer(supported_entity=entity, supported_language=lang, name=f"childguard_{entity}",
-                                 patterns=[PPattern(p.kind, p.regex.pattern, p.score)], global_regex_flags=_F)
+                                 patterns=[PPattern(p.text, p.regex.pattern, p.score)], global_regex_flags=_F)
 
-    recs: list[Any] = [from_detector(p) for p in PERSONAL_DATA if p.kind in _KIND_ENTITY and p.kind != "password"]
+    recs: list[Any] = [from_detector(p) for p in PERSONAL_DATA if p.id in _KIND_ENTITY and p is not PASSWORD]
     recs += [ValueRecognizer(entity, pats, lang) for entity, pats in _VALUE_PATTERNS.items()]
     recs += [
         PhoneRecognizer(supported_language=lang, context=[],

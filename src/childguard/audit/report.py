@@ -11,7 +11,7 @@ from xml.sax.saxutils import quoteattr
 
 import yaml
 
-from ..detectors.patterns import redact_personal_data
+from ..redaction import redact_personal_data
 
 AADC = ["best_interests_of_the_child", "data_protection_impact_assessments", "age_appropriate_application",
         "transparency", "detrimental_use_of_data", "policies_and_community_standards", "default_settings",

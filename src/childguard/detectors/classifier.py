@@ -10,10 +10,9 @@ import numpy as np
 
 from ..features import featurize, featurize_with_offsets, span_mask
 from ..model import LinearModel, default_model
-from ..normalize import normalize
+from ..normalize import decode_payloads, normalize
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector
-from .patterns import decode_payloads
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;\n。！？؟।])\s*")
 MIN_SENTENCE_CHARS = 12

@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..detectors.patterns import redact_personal_data
 from ..errors import InvalidInputError
 from ..policy import Action
+from ..redaction import redact_personal_data
 from ..taxonomy import CATEGORY_IDS
 from .config import ScanConfig
 from .inputs import BadRow, Shard

@@ -21,10 +21,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..agebands import AgeBand
 from ..decision import Decision
-from ..detectors.patterns import redact_personal_data
 from ..errors import InvalidInputError, StoreUnavailableError
 from ..fields import check_json
 from ..policy import Action
+from ..redaction import redact_personal_data
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
 from .context import Services

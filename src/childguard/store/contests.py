@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ..decision import Decision
-from ..detectors.patterns import redact_personal_data
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..policy import Action
+from ..redaction import redact_personal_data
 from .models import ContestToken, ReviewCase
 from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
 

@@ -18,8 +18,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..decision import Decision
-from ..detectors.patterns import redact_personal_data
 from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
+from ..redaction import redact_personal_data
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
