@@ -32,6 +32,8 @@ class Reason(BaseModel):
     detector: str | None = None
     clauses: list[str] = Field(default_factory=list)
     text: str
+    kind: str | None = Field(None, description="machine id of what the evidence names (e.g. 'asks_personal_data', "
+                             "'secrecy_request'), for code that must not match the wording of `text`")
 
 
 class Decision(BaseModel):

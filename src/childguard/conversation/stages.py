@@ -35,16 +35,15 @@ STAGES: dict[str, Stage] = {s.id: s for s in (
 # the five stages after which harm is close; one of them plus any other stage escalates
 HIGH_RISK = frozenset({"secrecy_isolation", "sexual_talk", "image_request", "meeting", "threats"})
 
-# contact_risk and personal_data evidence kinds -> stage
+# contact_risk and personal_data finding kinds (ids in data/patterns/*.yaml) -> stage
 EVIDENCE_STAGE = {
-    "secrecy from parents": "secrecy_isolation",
-    "move to a private channel": "private_channel",
-    "asks if the child is alone": "personal_questions",
-    "asks for images or camera": "image_request",
-    "gifts for favours": "gifts",
-    "meeting request": "meeting",
-    "asks for personal data": "personal_questions",
-    "contact asks for personal data": "personal_questions",
+    "secrecy_request": "secrecy_isolation",
+    "private_channel": "private_channel",
+    "asks_if_alone": "personal_questions",
+    "image_request": "image_request",
+    "gifts_for_favours": "gifts",
+    "meeting_request": "meeting",
+    "asks_personal_data": "personal_questions",
 }
 
 _STAGE_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -75,7 +74,7 @@ def stages_in(findings: list[Finding], normalized_text: str) -> set[str]:
     """Stages a single message shows, from the message's findings and the stage patterns."""
     found: set[str] = set()
     for f in findings:
-        stage = EVIDENCE_STAGE.get(f.evidence)
+        stage = EVIDENCE_STAGE.get(f.kind) if f.kind else None
         if stage is not None:
             found.add(stage)
         elif f.label in _CLASSIFIER_STAGE and f.detector == "classifier" and f.score >= 0.5:

@@ -20,7 +20,10 @@ ROLES: tuple[Role, ...] = ("child", "ai_output", "contact")
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One signal. `label` is a taxonomy category id or `topic:<id>`; `evidence` is already redacted."""
+    """One signal. `label` is a taxonomy category id or `topic:<id>`; `evidence` is already redacted and
+    meant for people. `kind` is the stable machine id of what was found (`asks_personal_data`,
+    `secrecy_request`), so code never has to match the wording of `evidence`; None when a detector
+    has nothing finer than its label (a classifier head)."""
 
     label: str
     score: float
@@ -28,6 +31,7 @@ class Finding:
     evidence: str = ""
     start: int | None = None
     end: int | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

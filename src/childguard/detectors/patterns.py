@@ -1,8 +1,8 @@
 """High-precision pattern detectors, for what a regular expression finds better than statistics:
 personal data a child shares or is asked for, the grooming moves a contact makes (secrecy, private
 channels, being alone, cameras, meetings) and prompt-injection phrasing. The expressions are data
-(data/patterns/*.yaml, ten core languages); evidence strings never contain the matched personal
-data itself."""
+(data/patterns/*.yaml, ten core languages); every finding carries the entry's machine `kind` and its
+readable evidence, never the matched personal data itself."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ __all__ = ["CONTACT_RISK", "PERSONAL_DATA", "PROMPT_ATTACK", "ContactRiskDetecto
 
 CONTACT_RISK: tuple[Pattern, ...] = pattern_table("grooming")
 PROMPT_ATTACK: tuple[Pattern, ...] = pattern_table("prompt_attack")
+COMBINED_KIND = "combined_grooming_moves"
+ENCODED_PAYLOAD_KIND = "encoded_payload"
 
 
 def _scan(patterns: tuple[Pattern, ...], text: str, label: str, detector: str) -> list[Finding]:
@@ -26,7 +28,7 @@ def _scan(patterns: tuple[Pattern, ...], text: str, label: str, detector: str) -
     for pattern in patterns:
         m = pattern.search(text, lowered)
         if m:
-            findings.append(Finding(label, pattern.score, detector, pattern.text, m.start(), m.end()))
+            findings.append(Finding(label, pattern.score, detector, pattern.text, m.start(), m.end(), pattern.id))
     return findings
 
 
@@ -57,9 +59,10 @@ class ContactRiskDetector:
         hits = _scan(CONTACT_RISK, item.normalized.text, "grooming", self.name)
         if len(hits) > 1:
             kinds = ", ".join(h.evidence for h in hits)
-            hits.append(Finding("grooming", combine([h.score for h in hits]), self.name, f"combined: {kinds}"))
+            hits.append(Finding("grooming", combine([h.score for h in hits]), self.name, f"combined: {kinds}",
+                                kind=COMBINED_KIND))
         if item.role == "contact":
-            hits += [Finding("grooming", 0.6, self.name, f"contact {f.evidence}", f.start, f.end)
+            hits += [Finding("grooming", 0.6, self.name, f"contact {f.evidence}", f.start, f.end, f.kind)
                      for f in _scan((ASKS_PERSONAL_DATA,), item.normalized.text, "grooming", self.name)]
         return hits
 
@@ -72,7 +75,7 @@ class PromptInjectionDetector:
             return []
         hits = _scan(PROMPT_ATTACK, item.normalized.text, "prompt_attack", self.name)
         if decode_payloads(item.text):
-            hits.append(Finding("prompt_attack", 0.55, self.name, "base64-encoded payload"))
+            hits.append(Finding("prompt_attack", 0.55, self.name, "base64-encoded payload", kind=ENCODED_PAYLOAD_KIND))
         return hits
 
 
