@@ -18,6 +18,7 @@ IGNORE_CASE = re.IGNORECASE | re.UNICODE
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANG = re.compile(r"^(?:any|[a-z]{2,3})$")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def _read(name: str) -> dict[str, Any]:
     source = f"data/patterns/{name}.yaml"
     try:
         text = resources.files("childguard.data").joinpath("patterns", f"{name}.yaml").read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)  # a safe loader, in C when libyaml is there
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {source}: {exc}") from exc
     if not isinstance(raw, dict):
@@ -78,24 +79,28 @@ def _fragments(raw: dict[str, Any], source: str) -> dict[str, str]:
     return out
 
 
-def _expressions(patterns: Any, fragments: dict[str, str], flags: int, where: str) -> tuple[str, ...]:
-    """Per-language lists flattened in file order, which is match priority; each compiled to check it."""
+def _expressions(patterns: Any, fragments: dict[str, str], where: str) -> list[tuple[str, str]]:
+    """Per-language lists flattened in file order, which is match priority, as (location, expression)."""
     if not isinstance(patterns, dict) or not patterns:
         raise ConfigError(f"{where}: `patterns` must map languages (or `any`) to lists of expressions")
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for lang, exprs in patterns.items():
         if not isinstance(lang, str) or not _LANG.match(lang):
             raise ConfigError(f"{where}: patterns key {lang!r} is not a language code or `any`")
         if not isinstance(exprs, list) or not exprs or not all(isinstance(e, str) for e in exprs):
             raise ConfigError(f"{where}: patterns.{lang} must be a non-empty list of strings")
         for i, expr in enumerate(exprs):
-            spliced = _splice(expr, fragments, f"{where}: patterns.{lang}[{i}]")
-            try:
-                re.compile(spliced, flags)
-            except re.error as exc:
-                raise ConfigError(f"{where}: patterns.{lang}[{i}] is not a valid regular expression: {exc}") from exc
-            out.append(spliced)
-    return tuple(out)
+            at = f"{where}: patterns.{lang}[{i}]"
+            out.append((at, _splice(expr, fragments, at)))
+    return out
+
+
+def _compile(located: list[tuple[str, str]], flags: int) -> None:
+    for at, expr in located:
+        try:
+            re.compile(expr, flags)
+        except re.error as exc:
+            raise ConfigError(f"{at} is not a valid regular expression: {exc}") from exc
 
 
 def _entry(raw: Any, fragments: dict[str, str], source: str, index: int) -> Pattern:
@@ -112,8 +117,13 @@ def _entry(raw: Any, fragments: dict[str, str], source: str, index: int) -> Patt
         raise ConfigError(f"{where}: `score` must be a number in (0, 1]")
     if not isinstance(anchors, list) or not all(isinstance(a, str) and a and a == a.casefold() for a in anchors):
         raise ConfigError(f"{where}: `anchors` must be non-empty lower-case strings (they are matched casefolded)")
-    alternatives = _expressions(raw.get("patterns"), fragments, IGNORE_CASE, where)
-    regex = re.compile("|".join(f"(?:{a})" for a in alternatives), IGNORE_CASE)
+    located = _expressions(raw.get("patterns"), fragments, where)
+    alternatives = tuple(expr for _, expr in located)
+    try:
+        regex = re.compile("|".join(f"(?:{a})" for a in alternatives), IGNORE_CASE)
+    except re.error:
+        _compile(located, IGNORE_CASE)  # names the culprit; compiling only on failure halves load time
+        raise
     return Pattern(pid, text, regex, float(score), tuple(anchors), alternatives, bool(raw.get("redact", True)))
 
 
@@ -131,7 +141,9 @@ def parse_table(raw: dict[str, Any], source: str) -> tuple[Pattern, ...]:
 
 
 def parse_expressions(raw: dict[str, Any], source: str, flags: int = re.UNICODE) -> tuple[str, ...]:
-    return _expressions(raw.get("patterns"), _fragments(raw, source), flags, source)
+    located = _expressions(raw.get("patterns"), _fragments(raw, source), source)
+    _compile(located, flags)
+    return tuple(expr for _, expr in located)
 
 
 @cache
