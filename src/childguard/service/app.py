@@ -13,15 +13,13 @@ from importlib import resources
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..decision import Decision
-from ..errors import ChildGuardError, InvalidInputError, StoreUnavailableError
+from ..errors import InvalidInputError, StoreUnavailableError
 from ..fields import Code, Name, check_budget
 from ..guard import Guard
 from ..jurisdictions import apply_jurisdiction
@@ -30,18 +28,13 @@ from ..settings import Settings, get_settings
 from ..store import Store
 from ..store.contests import contestable
 from ..store.records import CaseRecord
+from . import consent_api, console, contest_page, conversation_api, report_page, transparency
 from .auth import ApiKeyAuth
-from .consent_api import consent_router
-from .console import console_router
-from .contest_page import contest_router
 from .context import Services
-from .conversation_api import conversation_router
 from .gateway import Gateway
 from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
-from .report_page import report_router
-from .responses import error_response
-from .transparency import transparency_router
+from .responses import ERROR_HANDLERS, error_response
 
 log = logging.getLogger("childguard.service")
 
@@ -106,7 +99,6 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     guard = guard or Guard(settings)
     guard.warm_up()
     store = store or Store(settings)
-    started = time.time()
     services = Services(settings, guard, store, jurisdiction=jurisdiction,
                         consent_overridden="require_consent" in configured.model_fields_set)
     gateway = Gateway(services)
@@ -120,30 +112,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
         await gateway.close()
         services.shutdown()
 
-    app = FastAPI(title="childguard", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="childguard", version=__version__, lifespan=lifespan, exception_handlers=ERROR_HANDLERS,
                   description="A child protection mode for AI products (UN Joint Statement on AI and the Rights "
                               "of the Child, 2026).")
-
-    @app.exception_handler(ChildGuardError)
-    async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, str(exc), retry_after=getattr(exc, "retry_after", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # still the one error shape (the traceback goes to the log, never to the client)
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "something went wrong on our side; try again, and if it "
-                              "keeps happening tell the service operator")
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-        return error_response(422, "invalid_input", problems or "invalid request body")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.get("/", tags=["operations"])
     async def index() -> dict[str, Any]:
@@ -157,7 +128,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     async def healthz() -> dict[str, Any]:
         """Liveness: on the event loop, touching nothing that can block, so it answers while the decision
         workers are saturated or the database hangs."""
-        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - started, 1),
+        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - services.started, 1),
                 "decisions_in_flight": services.decisions.in_flight}
 
     @app.get("/readyz", tags=["operations"])
@@ -223,12 +194,9 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
             raise InvalidInputError("request body must be a JSON object")
         return await gateway.handle(body)
 
-    app.include_router(conversation_router(services))
-    app.include_router(consent_router(services))
-    app.include_router(report_router(services))
-    app.include_router(contest_router(services))
-    app.include_router(transparency_router(services))
-    app.include_router(console_router(services))
+    for router in (conversation_api.router, consent_api.router, report_page.router, contest_page.router,
+                   transparency.router, console.router):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),
               name="static")
     app.state.services = services
