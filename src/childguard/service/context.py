@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..agebands import AgeBand, parse_age
+from ..agebands import AgeBand
 from ..conversation.guard import ConversationGuard, build_store
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
+from ..inputs import parse_age
 from ..jurisdictions import Jurisdiction, for_country
 from ..reporting import ReportDesk
 from ..settings import Settings
