@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .age_signals import AgeSignal, AgeSignalDetector, default_detector, stricter_band
-from .agebands import AgeBand, parse_age
+from .agebands import AgeBand
 from .deciding import Applied, apply_policy
 from .decision import Decision, Reason, Resource
-from .detectors import ROLES, DetectionInput, Detector, Finding, Role, build_detectors
-from .errors import ChildGuardError, DetectorError, InvalidRoleError, InvalidTextError, TextTooLongError
+from .detectors import DetectionInput, Detector, Finding, Role, build_detectors
+from .errors import ChildGuardError, DetectorError
 from .explain import explain
+from .inputs import parse_age, parse_role, validate_text
 from .language import UNDETERMINED, detect, normalize_code
 from .messages import choose_message
 from .normalize import normalize
@@ -22,34 +23,6 @@ from .policy import Action, Policy, cached_policy
 from .resources import load_directory, normalize_country
 from .settings import Settings, get_settings
 from .taxonomy import CATEGORY_IDS, get_taxonomy
-
-
-def validate_text(value: object, max_chars: int) -> str:
-    """Accept str or UTF-8 bytes; refuse everything else with a message that says what to send."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidTextError(f"text is not valid UTF-8 (bad byte at offset {exc.start}); send UTF-8") from exc
-    if not isinstance(value, str):
-        raise InvalidTextError(f"text must be a string, not {type(value).__name__}")
-    if len(value) > max_chars:
-        raise TextTooLongError(
-            f"text has {len(value):,} characters, over the limit of {max_chars:,}; split it into messages "
-            "or raise CHILDGUARD_MAX_TEXT_CHARS"
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidTextError("text contains invalid UTF-8 (lone surrogate characters); send valid UTF-8") from exc
-    return value
-
-
-def parse_role(value: object) -> Role:
-    for role in ROLES:
-        if value == role:
-            return role
-    raise InvalidRoleError(f"unknown role {value!r}; use one of {list(ROLES)}")
 
 
 @dataclass(frozen=True, slots=True)

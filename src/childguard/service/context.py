@@ -10,12 +10,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..agebands import AgeBand, parse_age
+from ..agebands import AgeBand
 from ..contesting import ContestDesk
 from ..conversation.guard import ConversationGuard, build_store
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
+from ..inputs import parse_age
 from ..jurisdictions import Jurisdiction, for_country
 from ..reporting import ReportDesk
 from ..settings import Settings
