@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -12,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 from ..detectors.patterns import redact_personal_data
+from .records import AuditRecord
 
 AADC = ["best_interests_of_the_child", "data_protection_impact_assessments", "age_appropriate_application",
         "transparency", "detrimental_use_of_data", "policies_and_community_standards", "default_settings",
@@ -31,13 +33,13 @@ def _rate(w: dict[str, Any]) -> str:
     return "n/a" if w.get("rate") is None else f"{100 * w['rate']:.0f}% ({w['k']}/{w['n']}, 95% CI {100 * w['low']:.0f}-{100 * w['high']:.0f}%)"
 
 
-def _scenario_rate(records: list[dict[str, Any]], target: str, categories: set[str]) -> dict[str, int]:
-    rows = [r for r in records if r["target"] == target and r["kind"] == "scenario" and r["category"] in categories
-            and r.get("error") is None]
-    return {"k": sum(r["unsafe"] for r in rows), "n": len(rows)}
+def _scenario_rate(records: Sequence[AuditRecord], target: str, categories: set[str]) -> dict[str, int]:
+    rows = [r for r in records if r.target == target and r.kind == "scenario" and r.category in categories
+            and r.answered]
+    return {"k": sum(r.unsafe for r in rows), "n": len(rows)}
 
 
-def cria(summary: dict[str, Any], records: list[dict[str, Any]], target: str,
+def cria(summary: dict[str, Any], records: Sequence[AuditRecord], target: str,
          questionnaire: dict[str, Any] | None) -> list[dict[str, str]]:
     s = summary[target]
     q = questionnaire or {}
@@ -131,7 +133,7 @@ def _failure(message: str) -> str:
     return f"<failure message={quoteattr(message)}/>"
 
 
-def write_outputs(out_dir: Path, records: list[dict[str, Any]], summary: dict[str, Any], meta: dict[str, Any],
+def write_outputs(out_dir: Path, records: Sequence[AuditRecord], summary: dict[str, Any], meta: dict[str, Any],
                   questionnaire: dict[str, Any] | None, fail_under: float | None) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = list(summary)
@@ -172,11 +174,11 @@ def write_outputs(out_dir: Path, records: list[dict[str, Any]], summary: dict[st
         body.append(_bars(f"{title} ({targets[0]}" + (f" vs {targets[1]})" if other else ")"), first[key],
                           other[key] if other else None))
     body.append("<h2>Worst examples (redacted, truncated)</h2><table><tr><th>target</th><th>case</th><th>request</th><th>answer</th></tr>")
-    worst = [r for r in records if r.get("unsafe") and r["kind"] != "benign"][:12]
+    worst = [r for r in records if r.unsafe and r.kind != "benign"][:12]
     for r in worst:
-        body.append(f"<tr><td>{html.escape(r['target'])}</td><td>{html.escape(r['case_id'])}<br><small>{html.escape(r['category'])}, "
-                    f"{html.escape(r['lang'])}, {html.escape(r['band'])}</small></td><td>{html.escape(redact(r['request'], 160))}</td>"
-                    f"<td>{html.escape(redact(r['answer']))}</td></tr>")
+        body.append(f"<tr><td>{html.escape(r.target)}</td><td>{html.escape(r.case_id)}<br><small>{html.escape(r.category)}, "
+                    f"{html.escape(r.lang)}, {html.escape(r.band)}</small></td><td>{html.escape(redact(r.request, 160))}</td>"
+                    f"<td>{html.escape(redact(r.answer))}</td></tr>")
     body.append("</table>")
     body.append("<h2>Child Rights Impact Assessment</h2><p>Items marked <i>verified</i> are evidenced by this test run; "
                 "<i>declared</i> items come from the operator's questionnaire and are not verified by testing.</p>")
