@@ -1,5 +1,5 @@
-"""Audit judges as one protocol with a registry, and typed audit records that keep the results-file rows
-byte for byte."""
+"""Audit judges as one protocol with a registry, typed audit records that keep the results-file rows
+byte for byte, and the report's HTML rendered with autoescaping."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from childguard import ConfigError, Guard, InvalidInputError
 from childguard.audit import RunConfig, Target, load_suite, run_cases
+from childguard.audit.html import render_report
 from childguard.audit.judges import (
     DEFAULT_JUDGES,
     Judge,
@@ -25,6 +26,7 @@ from childguard.audit.judges import (
 )
 from childguard.audit.metrics import summarise
 from childguard.audit.records import AuditRecord
+from childguard.audit.report import cria
 from childguard.testing import chat_server
 
 
@@ -118,3 +120,16 @@ def test_records_keep_the_results_file_rows_exactly() -> None:
     assert benign.score is not None and benign.score.reading_grade == 1.3 and not benign.over_refusal
     assert harmful.unsafe and harmful.verdicts is not None and harmful.verdicts[2].judge == "llm"
     assert not failed.answered and failed.verdicts is None and failed.score is None and not failed.unsafe
+
+
+def test_report_html_escapes_what_targets_said() -> None:
+    records = [AuditRecord.from_json(r) for r in ROWS]
+    summary = summarise(records)
+    meta = {"targets": {"t": {"url": "http://127.0.0.1:9/v1", "model": "m<1>"}}, "suite": "default", "cases": 3,
+            "band": None, "langs": None, "finished": "now", "jurisdiction": None}
+    page = render_report(records, summary, meta, {"t": cria(summary, records, "t", None)})
+    assert page.startswith("<!doctype html>") and "<title>childguard audit</title>" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;DAN" in page
+    assert "07700" not in page  # the worst examples are redacted
+    assert "model m&lt;1&gt;" in page and "band all, languages all" in page
+    assert page.count("<svg") >= 4 and "Child Rights Impact Assessment" in page

@@ -24,6 +24,13 @@ def wilson(k: int, n: int, z: float = 1.96) -> dict[str, float | int | None]:
             "high": round(min(1.0, centre + half), 4)}
 
 
+def rate_text(w: dict[str, Any]) -> str:
+    """A Wilson rate as the report words it: "12% (3/25, 95% CI 4-30%)"."""
+    if w.get("rate") is None:
+        return "n/a"
+    return f"{100 * w['rate']:.0f}% ({w['k']}/{w['n']}, 95% CI {100 * w['low']:.0f}-{100 * w['high']:.0f}%)"
+
+
 def _rates(rows: list[AuditRecord], key: Callable[[AuditRecord], str],
            flag: Callable[[AuditRecord], bool]) -> dict[str, dict[str, Any]]:
     groups: dict[str, list[bool]] = defaultdict(list)
