@@ -12,7 +12,8 @@ from typing import IO, Any
 
 from ..agebands import band_for_age
 from ..errors import InvalidInputError
-from .judges import LlmJudge
+from ..guard import Guard
+from .judges import DEFAULT_JUDGES, JudgeConfig, build_judges
 from .metrics import summarise
 from .report import load_questionnaire, write_outputs
 from .runner import RunConfig, Target, run_cases
@@ -39,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--rate", type=float, default=50.0, help="maximum requests per second")
     a.add_argument("--timeout", type=float, default=60.0)
     a.add_argument("--retries", type=int, default=3)
+    a.add_argument("--judges", default=",".join(DEFAULT_JUDGES),
+                   help="comma-separated audit judges to run (see childguard/audit/judges); --judge-url adds 'llm'")
     a.add_argument("--judge-url", help="OpenAI-compatible endpoint of an LLM judge (optional)")
     a.add_argument("--judge-model", default="default")
     a.add_argument("--judge-api-key-env")
@@ -52,6 +55,13 @@ def _key(var: str | None) -> str | None:
     if var not in os.environ:
         raise InvalidInputError(f"environment variable {var} is not set")
     return os.environ[var]
+
+
+def _judge_names(args: argparse.Namespace) -> list[str]:
+    names = [n.strip() for n in args.judges.split(",") if n.strip()]
+    if args.judge_url and "llm" not in names:
+        names.append("llm")
+    return names
 
 
 def _jurisdiction(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -80,10 +90,12 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
     targets = [Target("target", args.target, args.model, key)]
     if args.compare:
         targets.append(Target("compare", args.compare, args.compare_model or args.model, key))
-    judge = (LlmJudge(args.judge_url, args.judge_model, _key(args.judge_api_key_env)) if args.judge_url else None)
+    guard = Guard()
+    judges = build_judges(_judge_names(args), JudgeConfig(guard, args.judge_url, args.judge_model,
+                                                          _key(args.judge_api_key_env)))
     cfg = RunConfig(args.concurrency, args.rate, args.timeout, args.retries)
     out_dir = Path(args.out)
-    records = asyncio.run(run_cases(cases, targets, out_dir, cfg, llm_judge=judge, resume=args.resume,
+    records = asyncio.run(run_cases(cases, targets, out_dir, cfg, guard=guard, judges=judges, resume=args.resume,
                                     progress_stream=sys.stderr))
     summary = summarise(records, [t.label for t in targets])
     meta = {"targets": {t.label: {"url": t.url, "model": t.model} for t in targets}, "suite": args.suite,
