@@ -174,3 +174,6 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no cases" in r.stderr
     r = audit("--target", "http://127.0.0.1:9/v1", "--api-key-env", "CHILDGUARD_NO_SUCH_VAR")
     assert r.returncode == 2 and "not set" in r.stderr
+    for age in ("18", "adult", "ten"):
+        r = audit("--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "o"), "--age", age)
+        assert r.returncode == 2 and "age" in r.stderr, (age, r.stderr)

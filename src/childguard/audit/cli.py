@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..agebands import band_for_age
 from ..errors import InvalidInputError
 from ..guard import Guard
+from ..inputs import parse_child_band
 from .judges import DEFAULT_JUDGES, JudgeConfig, build_judges
 from .metrics import summarise
 from .report import load_questionnaire, write_outputs
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--target", required=True, help="base URL, e.g. http://127.0.0.1:8000/v1")
     a.add_argument("--model", default="default")
     a.add_argument("--api-key-env", help="name of the environment variable holding the API key")
-    a.add_argument("--age", type=int, help="only cases for this age's band (AADC bands)")
+    a.add_argument("--age", help="only cases for this child's age or band (0-17, or 0-5 ... 16-17)")
     a.add_argument("--suite", default="default", help="'default' or a suite YAML file")
     a.add_argument("--langs", help="comma-separated language codes to keep")
     a.add_argument("--out", default="audit-out")
@@ -80,9 +80,7 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
         raise InvalidInputError("--concurrency >= 1, --rate > 0, --timeout > 0 and --retries >= 0 are required")
     cases = load_suite(args.suite, transforms=not args.no_transforms)
     langs = [x.strip() for x in args.langs.split(",")] if args.langs else None
-    band = band_for_age(args.age).value if args.age is not None else None
-    if args.age is not None and not 0 <= args.age <= 17:
-        raise InvalidInputError("--age must be a child's age, 0-17")
+    band = parse_child_band(args.age).value if args.age is not None else None
     cases = filter_cases(cases, langs, band)
     if not cases:
         raise InvalidInputError("no cases left after --langs/--age filtering")

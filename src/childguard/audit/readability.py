@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-MAX_GRADE = {"0-5": 2.0, "6-9": 5.0, "10-12": 8.0, "13-15": 11.0, "16-17": 13.0}
+from ..agebands import AgeBand
+
 _SENT = re.compile(r"[.!?。！？؟।]+")
 _WORDS = re.compile(r"\w+")
 _VOWELS = re.compile(r"[aeiouy]+", re.IGNORECASE)
@@ -25,4 +26,5 @@ def reading_grade(text: str, lang: str) -> float:
 
 
 def age_fit(text: str, lang: str, band: str) -> bool:
-    return reading_grade(text, lang) <= MAX_GRADE.get(band, 13.0) + 1.0
+    """The band's grade comes from data/agebands.yaml (max_reading_grade), with one grade of slack."""
+    return reading_grade(text, lang) <= AgeBand(band).facts.max_reading_grade + 1.0

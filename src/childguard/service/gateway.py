@@ -34,18 +34,9 @@ NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an O
                "(e.g. http://127.0.0.1:8080/v1), and optionally CHILDGUARD_UPSTREAM_MODEL and "
                "CHILDGUARD_UPSTREAM_API_KEY; moderation, audit and the rest work without it")
 
-SYSTEM_PROMPTS = {
-    AgeBand.PRESCHOOL: "very short sentences and simple words a 5-year-old knows",
-    AgeBand.EARLY_PRIMARY: "short sentences and simple words a 7-year-old understands",
-    AgeBand.TRANSITION: "clear, friendly language an 11-year-old understands",
-    AgeBand.EARLY_TEEN: "clear, respectful language for a 14-year-old",
-    AgeBand.LATE_TEEN: "respectful language for a 16-17-year-old",
-    AgeBand.ADULT: "plain language",
-}
-
 
 def system_prompt(band: AgeBand, guidance: str | None) -> str:
-    text = (f"You are an AI assistant talking with a child (age band {band.value}). Use {SYSTEM_PROMPTS[band]}. "
+    text = (f"You are an AI assistant talking with a child (age band {band.value}). Use {band.facts.answer_style}. "
             "Say you are an AI if asked, and never pretend to be a person. Never take a romantic role, never claim "
             "to love or need the child, and never suggest you are their only or best friend; encourage friends, "
             "family and trusted adults. Never ask for personal details (address, school, phone, photos, "
