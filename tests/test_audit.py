@@ -17,8 +17,9 @@ import pytest
 
 from childguard import InvalidInputError
 from childguard.audit import RunConfig, Target, load_suite, run_cases
-from childguard.audit.judges import RefusalJudge, reading_grade
+from childguard.audit.judges.refusal import RefusalJudge
 from childguard.audit.metrics import kappa, wilson
+from childguard.audit.readability import reading_grade
 from childguard.taxonomy import CATEGORY_IDS
 from childguard.testing import chat_server
 
@@ -90,7 +91,7 @@ def test_retries_and_backoff_recover_from_503(tmp_path: Path) -> None:
 
 
 def test_llm_judge_verdicts_and_agreement(tmp_path: Path) -> None:
-    from childguard.audit.judges import LlmJudge
+    from childguard.audit.judges.llm import LlmJudge
     from childguard.audit.metrics import summarise
 
     cases = [c for c in load_suite(transforms=False) if c.lang == "en" and c.kind == "harmful"][:8]
@@ -173,3 +174,6 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no cases" in r.stderr
     r = audit("--target", "http://127.0.0.1:9/v1", "--api-key-env", "CHILDGUARD_NO_SUCH_VAR")
     assert r.returncode == 2 and "not set" in r.stderr
+    for age in ("18", "adult", "ten"):
+        r = audit("--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "o"), "--age", age)
+        assert r.returncode == 2 and "age" in r.stderr, (age, r.stderr)

@@ -116,3 +116,16 @@ def test_no_upstream_is_a_clear_503() -> None:
 def test_bad_chat_bodies(gateway: str, body: Any) -> None:
     r = httpx.post(f"{gateway}/v1/chat/completions", json=body)
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_a_failing_upstream_is_a_502_or_a_stopped_stream() -> None:
+    with chat_server("garbled") as garbled:
+        for url in _serve(Settings(upstream_url=garbled)):
+            r = chat(url, "what is photosynthesis?")
+            assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
+            text = streamed_text(chat(url, "what is photosynthesis?", stream=True))
+            assert "(the answer stopped: upstream error JSONDecodeError)" in text
+    for url in _serve(Settings(upstream_url="http://127.0.0.1:9/v1")):
+        assert chat(url, "what is photosynthesis?").status_code == 502
+        assert "the answer stopped: upstream error ConnectError" in streamed_text(
+            chat(url, "what is photosynthesis?", stream=True))

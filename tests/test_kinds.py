@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
+from childguard import Guard
 from childguard.agebands import AgeBand
 from childguard.conversation.stages import EVIDENCE_STAGE, stages_in
-from childguard.decision import Reason
+from childguard.decision import Decision, Reason
 from childguard.detectors import DetectionInput, Finding
 from childguard.detectors.patterns import ContactRiskDetector, PersonalDataDetector, PromptInjectionDetector
 from childguard.normalize import normalize
@@ -54,10 +55,16 @@ def test_reason_kind_is_an_optional_additive_field() -> None:
     assert Reason(label="personal_data", action=Action.REDIRECT, text="x", kind="asks_personal_data").kind
 
 
-def test_judge_reads_the_kind() -> None:
-    from childguard.audit.judges import _asks_for_personal_data
+def test_judge_reads_the_kind(guard: Guard) -> None:
+    from childguard.audit.judges.detectors import asks_for_personal_data
 
-    assert _asks_for_personal_data(Reason(label="personal_data", action=Action.BLOCK, text="x",
-                                          kind="asks_personal_data"))
-    assert not _asks_for_personal_data(Reason(label="personal_data", action=Action.BLOCK,
-                                              text="Evidence: asks for personal data.", kind="email_address"))
+    decision = guard.check("what a nice day", age=12)
+
+    def with_reason(reason: Reason) -> Decision:
+        return decision.model_copy(update={"reasons": [reason]})
+
+    assert asks_for_personal_data(with_reason(Reason(label="personal_data", action=Action.BLOCK, text="x",
+                                                     kind="asks_personal_data")))
+    assert not asks_for_personal_data(with_reason(Reason(label="personal_data", action=Action.BLOCK,
+                                                         text="Evidence: asks for personal data.",
+                                                         kind="email_address")))

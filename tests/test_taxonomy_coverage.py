@@ -63,7 +63,7 @@ def test_categories_have_clauses_severity_and_stated_external_maps() -> None:
 
 def test_external_maps_cover_only_taxonomy_categories() -> None:
     from childguard.detectors.llm_guard import LLAMA_GUARD_MAP
-    from childguard.service.app import OPENAI_CATEGORIES
+    from childguard.service.moderation_api import OPENAI_CATEGORIES
 
     assert set(LLAMA_GUARD_MAP.values()) <= set(CATEGORY_IDS)
     assert {c for cats in OPENAI_CATEGORIES.values() for c in cats} <= set(CATEGORY_IDS)

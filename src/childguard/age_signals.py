@@ -22,12 +22,10 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .agebands import AgeBand, band_for_age
+from .agebands import AgeBand, band_for_age, younger
 from .errors import ConfigError
 from .taxonomy import load_yaml_resource
 
-BAND_ORDER: tuple[AgeBand, ...] = tuple(AgeBand)  # youngest first, adult last
-_RANK = {b: i for i, b in enumerate(BAND_ORDER)}
 _FLAGS = re.UNICODE  # texts are casefolded first; IGNORECASE on Unicode would cost 2-3x per scan
 
 
@@ -43,10 +41,6 @@ class AgeSignal(BaseModel):
     lang: str = Field(description="language whose patterns matched")
 
 
-def younger(a: AgeBand, b: AgeBand) -> AgeBand:
-    return a if _RANK[a] <= _RANK[b] else b
-
-
 def stricter_band(current: AgeBand, signals: list[AgeSignal], min_confidence: float) -> AgeBand:
     """The youngest of the current band and the strong signals' bands: a signal may move a profile
     towards more protection, never away from it."""
@@ -59,7 +53,7 @@ def stricter_band(current: AgeBand, signals: list[AgeSignal], min_confidence: fl
 
 def youngest_strong(signals: list[AgeSignal], min_confidence: float) -> AgeBand | None:
     strong = [s.band for s in signals if s.confidence >= min_confidence]
-    return min(strong, key=_RANK.__getitem__) if strong else None
+    return min(strong, key=lambda b: b.order) if strong else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +155,7 @@ class AgeSignalDetector:
                     continue
                 found.setdefault((p.kind, band), AgeSignal(kind=p.kind, band=band, confidence=p.confidence,
                                                            lang=p.lang))
-        return sorted(found.values(), key=lambda s: (-s.confidence, _RANK[s.band]))
+        return sorted(found.values(), key=lambda s: (-s.confidence, s.band.order))
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,17 @@
-"""Age bands of the UK Age Appropriate Design Code (standard 3), the unit every policy is written in."""
+"""Age bands of the UK Age Appropriate Design Code (standard 3), the unit every policy is written in.
+
+The enum gives the bands typed names; every fact about a band (its ages, how an answer for it reads, the
+reading grade the audit expects) comes from data/agebands.yaml, so a table keyed by band exists once.
+The loader refuses a data file that disagrees with the enum, rather than letting two lists drift."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
-from .errors import InvalidAgeError
+from .errors import ConfigError
+from .taxonomy import load_yaml_resource
 
 
 class AgeBand(StrEnum):
@@ -19,50 +26,75 @@ class AgeBand(StrEnum):
     def is_child(self) -> bool:
         return self is not AgeBand.ADULT
 
+    @property
+    def facts(self) -> BandFacts:
+        return band_table().facts[self]
 
-_BOUNDS: tuple[tuple[int, AgeBand], ...] = (
-    (5, AgeBand.PRESCHOOL),
-    (9, AgeBand.EARLY_PRIMARY),
-    (12, AgeBand.TRANSITION),
-    (15, AgeBand.EARLY_TEEN),
-    (17, AgeBand.LATE_TEEN),
-)
-MAX_AGE = 130
-_ALIASES = {"18+": AgeBand.ADULT, "adults": AgeBand.ADULT, "16-18": AgeBand.LATE_TEEN}
+    @property
+    def order(self) -> int:
+        """0 for the youngest band; sorting by it puts the most protected first."""
+        return self.facts.order
+
+    @property
+    def min_age(self) -> int:
+        return self.facts.min_age
+
+
+@dataclass(frozen=True, slots=True)
+class BandFacts:
+    band: AgeBand
+    order: int
+    min_age: int
+    max_age: int
+    answer_style: str
+    max_reading_grade: float
+
+
+@dataclass(frozen=True, slots=True)
+class BandTable:
+    facts: dict[AgeBand, BandFacts]
+    aliases: dict[str, AgeBand]
+
+    @property
+    def max_age(self) -> int:
+        return max(f.max_age for f in self.facts.values())
+
+
+@lru_cache(maxsize=1)
+def band_table() -> BandTable:
+    raw = load_yaml_resource("agebands.yaml")
+    try:
+        rows = list(raw["bands"])  # type: ignore[call-overload]
+        facts = {}
+        for i, row in enumerate(rows):
+            band = AgeBand(str(row["id"]))
+            facts[band] = BandFacts(band, i, int(row["min_age"]), int(row["max_age"]), str(row["answer_style"]),
+                                    float(row["max_reading_grade"]))
+        aliases = {str(k).lower(): AgeBand(str(v)) for k, v in (raw.get("aliases") or {}).items()}  # type: ignore[attr-defined]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"agebands.yaml is malformed: {exc!r}; every band needs id, min_age, max_age, "
+                          "answer_style and max_reading_grade") from exc
+    if list(facts) != list(AgeBand):
+        raise ConfigError(f"agebands.yaml lists bands {[b.value for b in facts]}; it must list exactly "
+                          f"{[b.value for b in AgeBand]}, youngest first")
+    expected = 0
+    for f in facts.values():
+        if f.min_age != expected or f.max_age < f.min_age:
+            raise ConfigError(f"agebands.yaml: band {f.band.value} starts at {f.min_age}; bands must tile the "
+                              f"ages without gaps (expected it to start at {expected})")
+        expected = f.max_age + 1
+    return BandTable(facts, aliases)
+
+
+CHILD_BANDS: tuple[AgeBand, ...] = tuple(b for b in AgeBand if b.is_child)
 
 
 def band_for_age(age: int) -> AgeBand:
-    for upper, band in _BOUNDS:
-        if age <= upper:
+    for band, f in band_table().facts.items():
+        if age <= f.max_age:
             return band
     return AgeBand.ADULT
 
 
-def parse_age(value: object, default: AgeBand) -> AgeBand:
-    """Accept an age in years (int or digit string), a band name, or None (the configured default).
-
-    Anything else is refused loudly: guessing an age silently would apply the wrong protections."""
-    if value is None:
-        return default
-    if isinstance(value, AgeBand):
-        return value
-    if isinstance(value, bool):
-        raise InvalidAgeError("age must be a number of years (0-130) or a band like '10-12', not a boolean")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        if 0 <= value <= MAX_AGE:
-            return band_for_age(value)
-        raise InvalidAgeError(f"age {value} is out of range; give years between 0 and {MAX_AGE}")
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text.isdigit():
-            return parse_age(int(text), default)
-        if text in _ALIASES:
-            return _ALIASES[text]
-        try:
-            return AgeBand(text)
-        except ValueError:
-            pass
-    bands = ", ".join(b.value for b in AgeBand)
-    raise InvalidAgeError(f"unknown age {value!r}; give years (0-{MAX_AGE}) or one of: {bands}")
+def younger(a: AgeBand, b: AgeBand) -> AgeBand:
+    return a if a.order <= b.order else b

@@ -291,7 +291,7 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_redact(args: argparse.Namespace, out: IO[str]) -> int:
-    from .guard import validate_text
+    from .inputs import validate_text
     from .language import normalize_code
     from .privacy import default_redactor
 

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .agebands import AgeBand
+from .agebands import CHILD_BANDS
 from .errors import ConfigError
 from .jurisdictions import Jurisdiction, apply_jurisdiction, get_jurisdiction
 from .policy import Policy, cached_policy
 from .settings import Settings
 
 MET, NOT_MET, OPERATOR = "met", "not met", "operator must do"
-CHILD_BANDS = [b for b in AgeBand if b.is_child]
 
 
 @dataclass(frozen=True)

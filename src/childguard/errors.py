@@ -148,3 +148,49 @@ class StoreUnavailableError(ChildGuardError):
     http_status = 503
     code = "store_unavailable"
     retry_after = 5
+
+
+class UpstreamError(ChildGuardError):
+    """An OpenAI-compatible endpoint childguard calls (the gateway's model, an LLM guard, an audit target
+    or judge) gave no usable answer. The message names the URL and what to check there."""
+
+    exit_code = 6
+    http_status = 502
+    code = "upstream_error"
+
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+        self.attempts = 1  # a retrying client sets how many requests were spent before giving up
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """No answer within the timeout: the model is overloaded or hung. Retry later, or raise the timeout
+    for a slow model."""
+
+    http_status = 504
+    code = "upstream_timeout"
+
+
+class UpstreamUnreachableError(UpstreamError):
+    """The connection was refused, reset or broken off: check the URL and that the server is running."""
+
+    code = "upstream_unreachable"
+
+
+class UpstreamStatusError(UpstreamError):
+    """The endpoint answered with an HTTP error status; `status` and the start of the `body` say which."""
+
+    code = "upstream_status"
+
+    def __init__(self, message: str, url: str = "", status: int = 0, body: str = "") -> None:
+        super().__init__(message, url)
+        self.status = status
+        self.body = body
+
+
+class UpstreamResponseError(UpstreamError):
+    """A success status, but not an OpenAI chat completion (not JSON, no `choices`): check that the URL
+    is an OpenAI-compatible base URL, usually ending in /v1."""
+
+    code = "upstream_bad_response"

@@ -3,7 +3,7 @@
 JSON allows an escaped lone surrogate ("\\ud800"), which Python decodes to a `str` that cannot be encoded
 as UTF-8: echoed in a response or written to the database, it crashes the request. Every string a
 client sends is therefore valid Unicode and of a sane length here, at the edge, with a 422 that names the
-field. Message texts keep their own, richer check (`guard.validate_text`: `invalid_text`, `text_too_long`)."""
+field. Message texts keep their own, richer check (`inputs.validate_text`: `invalid_text`, `text_too_long`)."""
 
 from __future__ import annotations
 

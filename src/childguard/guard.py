@@ -9,50 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from .age_signals import AgeSignal, AgeSignalDetector, default_detector, stricter_band
-from .agebands import AgeBand, parse_age
+from .agebands import AgeBand
+from .deciding import Applied, apply_policy
 from .decision import Decision, Reason, Resource
-from .detectors import ROLES, DetectionInput, Detector, Finding, Role, build_detectors
-from .errors import ChildGuardError, DetectorError, InvalidRoleError, InvalidTextError, TextTooLongError
+from .detectors import DetectionInput, Detector, Finding, Role, build_detectors
+from .errors import ChildGuardError, DetectorError
+from .explain import explain
+from .inputs import parse_age, parse_role, validate_text
 from .language import UNDETERMINED, detect, normalize_code
 from .messages import choose_message
 from .normalize import normalize
 from .policy import Action, Policy, cached_policy
 from .resources import load_directory, normalize_country
 from .settings import Settings, get_settings
-from .taxonomy import CATEGORY_IDS, TOPIC_IDS, get_taxonomy
-
-_OBFUSCATION_NAMES = {
-    "leetspeak": "leetspeak", "spaced_letters": "spaced-out letters", "zero_width": "invisible characters",
-    "homoglyphs": "look-alike letters", "unicode_lookalikes": "styled Unicode letters",
-}
-
-
-def validate_text(value: object, max_chars: int) -> str:
-    """Accept str or UTF-8 bytes; refuse everything else with a message that says what to send."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidTextError(f"text is not valid UTF-8 (bad byte at offset {exc.start}); send UTF-8") from exc
-    if not isinstance(value, str):
-        raise InvalidTextError(f"text must be a string, not {type(value).__name__}")
-    if len(value) > max_chars:
-        raise TextTooLongError(
-            f"text has {len(value):,} characters, over the limit of {max_chars:,}; split it into messages "
-            "or raise CHILDGUARD_MAX_TEXT_CHARS"
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidTextError("text contains invalid UTF-8 (lone surrogate characters); send valid UTF-8") from exc
-    return value
-
-
-def parse_role(value: object) -> Role:
-    for role in ROLES:
-        if value == role:
-            return role
-    raise InvalidRoleError(f"unknown role {value!r}; use one of {list(ROLES)}")
+from .taxonomy import CATEGORY_IDS, get_taxonomy
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,102 +137,46 @@ class Guard:
 
     def _decide(self, findings: list[Finding], notes: list[Reason], item: DetectionInput, lang: str,
                 confidence: float, country: str | None) -> Decision:
-        policy, band, role = self.policy, item.age_band, item.role
-        best: dict[str, Finding] = {}
-        for f in findings:
-            if f.label not in best or f.score > best[f.label].score:
-                best[f.label] = f
-        scores = {c: round(best[c].score, 4) if c in best else 0.0 for c in CATEGORY_IDS}
-        topic_scores = {t: best[f"topic:{t}"].score for t in TOPIC_IDS if f"topic:{t}" in best}
-        topics = sorted((t for t, s in topic_scores.items() if s >= policy.topic_threshold),
-                        key=lambda t: -topic_scores[t])
+        applied = apply_policy(self.policy, self.taxonomy, findings, item.age_band, item.role)
+        reasons = [*explain(applied, self.policy, self.taxonomy, item), *notes]
+        return self._respond(applied, reasons, item, lang, confidence, country)
 
-        reasons: list[Reason] = []
-        actions: dict[str, Action] = {}
-        reinterpreted: set[str] = set()
-        for cat in CATEGORY_IDS:
-            score, threshold = scores[cat], policy.threshold(cat, role)
-            if score < threshold:
-                continue
-            action = policy.action_for(cat, band, role)
-            info = self.taxonomy.categories[cat]
-            explained_by = self._explaining_topic(cat, score, topics, topic_scores, role)
-            if explained_by is not None and action.rank > Action.ADAPT.rank:
-                action = policy.topic_action(explained_by, band)
-                text = (f"{info.description} Score {score:.2f} reached {threshold:.2f}, but the message reads as "
-                        f"a question about '{explained_by}' (score {topic_scores[explained_by]:.2f}), so it is "
-                        f"answered age-appropriately instead of refused: {action.value}.")
-                clauses = [*info.clauses, "4d"]
-                reinterpreted.add(cat)
-            else:
-                text = (f"{info.description} Score {score:.2f} reached the threshold {threshold:.2f} "
-                        f"for age band {band.value} and role {role}: {action.value}.")
-                clauses = list(info.clauses)
-            actions[cat] = action
-            f = best[cat]
-            reasons.append(Reason(label=cat, action=action, score=score, threshold=threshold, detector=f.detector,
-                                  clauses=clauses, text=text + (f" Evidence: {f.evidence}." if f.evidence else "")))
-        for t in topics:
-            action = policy.topic_action(t, band)
-            actions[f"topic:{t}"] = action
-            reasons.append(Reason(
-                label=f"topic:{t}", action=action, score=round(topic_scores[t], 4), threshold=policy.topic_threshold,
-                detector=best[f"topic:{t}"].detector, clauses=["4d"],
-                text=f"Sensitive but legitimate topic: {self.taxonomy.topics[t].description} "
-                     f"Children have a right to age-appropriate information, so it is {action.value}ed, not blocked.",
-            ))
-
-        def strength(label: str) -> tuple[int, int, float]:
-            if label.startswith("topic:"):
-                return actions[label].rank, 0, topic_scores[label[6:]]
-            return actions[label].rank, self.taxonomy.categories[label].severity, scores[label]
-
-        ranked = sorted(actions, key=strength, reverse=True)
-        overall = actions[ranked[0]] if ranked else Action.ALLOW
-        primary = ranked[0] if ranked else None
-        flagged = [c for c in ranked if not c.startswith("topic:") and c not in reinterpreted]
-        if not ranked:
-            reasons.append(Reason(label="none", action=Action.ALLOW, clauses=["4d"],
-                                  text="No category reached its threshold for this age band."))
-        if item.normalized.obfuscations:
-            names = ", ".join(_OBFUSCATION_NAMES.get(o, o) for o in item.normalized.obfuscations)
-            reasons.append(Reason(label="obfuscation", action=overall, clauses=["3e"],
-                                  text=f"Obfuscation undone before classification: {names}."))
-        reasons.extend(notes)
-
-        category = primary[6:] if primary and primary.startswith("topic:") else primary
-        message, message_lang = choose_message(overall, category if primary and not primary.startswith("topic:")
-                                               else None, role, lang if lang != UNDETERMINED
-                                               else self.settings.default_language)
-        guidance = None
-        if overall is Action.ADAPT and category is not None:
-            guidance = (policy.guidance(category, band) if primary and primary.startswith("topic:")
-                        else policy.category_guidance.get(category))
-            if guidance is None:  # a harm category adapted because a topic explains it
-                guidance = next((policy.guidance(t, band) for t in topics), None)
-        resources: list[Resource] = []
-        if overall.rank >= Action.REDIRECT.rank and category not in policy.no_resources:
-            resources = self.directory.lookup(country, category)
-        elif overall is Action.ADAPT:
-            hit = next((t for t in topics if t in policy.topic_resources), None)
-            if hit is not None:
-                resources = self.directory.lookup(country, hit)
+    def _respond(self, applied: Applied, reasons: list[Reason], item: DetectionInput, lang: str,
+                 confidence: float, country: str | None) -> Decision:
+        """What the child is told: the message in their language, guidance for an adapted answer, and
+        helplines for their country."""
+        overall, band = applied.overall, item.age_band
+        message, message_lang = choose_message(overall, applied.primary_category, item.role,
+                                               lang if lang != UNDETERMINED else self.settings.default_language)
         return Decision(
-            action=overall, age_band=band, role=role, lang=lang, lang_confidence=round(confidence, 3),
-            message_lang=message_lang, scores=scores, flagged=flagged, topics=topics, message=message,
-            guidance=guidance, resources=resources, reasons=reasons,
-            obfuscations=list(item.normalized.obfuscations), review_required=overall is Action.ESCALATE,
-            policy_version=policy.version,
+            action=overall, age_band=band, role=item.role, lang=lang, lang_confidence=round(confidence, 3),
+            message_lang=message_lang, scores=applied.scores, flagged=applied.flagged, topics=applied.topics,
+            message=message, guidance=self._guidance(applied, band), resources=self._resources(applied, country),
+            reasons=reasons, obfuscations=list(item.normalized.obfuscations),
+            review_required=overall is Action.ESCALATE, policy_version=self.policy.version,
         )
 
-    def _explaining_topic(self, cat: str, score: float, topics: list[str], topic_scores: dict[str, float],
-                          role: Role) -> str | None:
-        if not self.policy.topic_precedence or role != "child" or cat in self.policy.precedence_never_for:
+    def _guidance(self, applied: Applied, band: AgeBand) -> str | None:
+        """How to answer an adapted message, for the model that answers (the gateway's system prompt)."""
+        if applied.overall is not Action.ADAPT or applied.subject is None:
             return None
-        for t in topics:
-            if cat in self.taxonomy.topics[t].related and topic_scores[t] > score:
-                return t
-        return None
+        if applied.primary_topic is not None:
+            guidance = self.policy.guidance(applied.primary_topic, band)
+        else:
+            guidance = self.policy.category_guidance.get(applied.subject)
+        if guidance is None:  # a harm category adapted because a topic explains it
+            guidance = next((self.policy.guidance(t, band) for t in applied.topics), None)
+        return guidance
+
+    def _resources(self, applied: Applied, country: str | None) -> list[Resource]:
+        overall, subject = applied.overall, applied.subject
+        if overall.rank >= Action.REDIRECT.rank:
+            return [] if subject in self.policy.no_resources else self.directory.lookup(country, subject)
+        if overall is Action.ADAPT:
+            hit = next((t for t in applied.topics if t in self.policy.topic_resources), None)
+            if hit is not None:
+                return self.directory.lookup(country, hit)
+        return []
 
 
 def _age_reason(given: AgeBand, applied: AgeBand, signals: list[AgeSignal]) -> Reason:

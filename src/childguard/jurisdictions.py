@@ -23,8 +23,6 @@ from .settings import Settings
 
 TRANSPARENCY_SECTIONS = ("by_category", "by_action", "by_age_band", "by_language", "by_source", "by_day", "review",
                          "contests")
-_BAND_LOWER = {AgeBand.PRESCHOOL: 0, AgeBand.EARLY_PRIMARY: 6, AgeBand.TRANSITION: 10, AgeBand.EARLY_TEEN: 13,
-               AgeBand.LATE_TEEN: 16, AgeBand.ADULT: 18}
 
 
 class Rule(BaseModel):
@@ -67,7 +65,7 @@ class Jurisdiction(BaseModel):
         an unknown age, or a band that straddles the age, counts as under (the stricter reading)."""
         if not self.value("require_consent"):
             return False
-        return band is None or _BAND_LOWER[band] < self.consent_age(country)
+        return band is None or band.min_age < self.consent_age(country)
 
     @property
     def publishes(self) -> list[str]:

@@ -12,8 +12,6 @@ import pycld2
 from .errors import InvalidLanguageError
 
 UNDETERMINED = "und"
-# Languages with child-facing messages; detection itself covers many more (about 80 in CLD2).
-MESSAGE_LANGUAGES = ("en", "fr", "es", "de", "ar", "pt", "sw", "hi", "zh", "ru")
 _CODE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{1,8})*$")
 _ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "zh-hant": "zh", "zh-hans": "zh", "sp": "es"}
 

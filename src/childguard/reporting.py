@@ -13,11 +13,11 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .agebands import parse_age
 from .decision import Resource
 from .errors import InvalidInputError, NotFoundError
 from .fields import Code, Prose
 from .guard import Guard
+from .inputs import parse_age
 from .resources import normalize_country
 from .store import Store
 from .store.records import CaseRecord

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..agebands import band_for_age
 from ..errors import InvalidInputError
-from .judges import LlmJudge
+from ..guard import Guard
+from ..inputs import parse_child_band
+from .judges import DEFAULT_JUDGES, JudgeConfig, build_judges
 from .metrics import summarise
 from .report import load_questionnaire, write_outputs
 from .runner import RunConfig, Target, run_cases
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--target", required=True, help="base URL, e.g. http://127.0.0.1:8000/v1")
     a.add_argument("--model", default="default")
     a.add_argument("--api-key-env", help="name of the environment variable holding the API key")
-    a.add_argument("--age", type=int, help="only cases for this age's band (AADC bands)")
+    a.add_argument("--age", help="only cases for this child's age or band (0-17, or 0-5 ... 16-17)")
     a.add_argument("--suite", default="default", help="'default' or a suite YAML file")
     a.add_argument("--langs", help="comma-separated language codes to keep")
     a.add_argument("--out", default="audit-out")
@@ -39,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--rate", type=float, default=50.0, help="maximum requests per second")
     a.add_argument("--timeout", type=float, default=60.0)
     a.add_argument("--retries", type=int, default=3)
+    a.add_argument("--judges", default=",".join(DEFAULT_JUDGES),
+                   help="comma-separated audit judges to run (see childguard/audit/judges); --judge-url adds 'llm'")
     a.add_argument("--judge-url", help="OpenAI-compatible endpoint of an LLM judge (optional)")
     a.add_argument("--judge-model", default="default")
     a.add_argument("--judge-api-key-env")
@@ -52,6 +55,13 @@ def _key(var: str | None) -> str | None:
     if var not in os.environ:
         raise InvalidInputError(f"environment variable {var} is not set")
     return os.environ[var]
+
+
+def _judge_names(args: argparse.Namespace) -> list[str]:
+    names = [n.strip() for n in args.judges.split(",") if n.strip()]
+    if args.judge_url and "llm" not in names:
+        names.append("llm")
+    return names
 
 
 def _jurisdiction(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -70,9 +80,7 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
         raise InvalidInputError("--concurrency >= 1, --rate > 0, --timeout > 0 and --retries >= 0 are required")
     cases = load_suite(args.suite, transforms=not args.no_transforms)
     langs = [x.strip() for x in args.langs.split(",")] if args.langs else None
-    band = band_for_age(args.age).value if args.age is not None else None
-    if args.age is not None and not 0 <= args.age <= 17:
-        raise InvalidInputError("--age must be a child's age, 0-17")
+    band = parse_child_band(args.age).value if args.age is not None else None
     cases = filter_cases(cases, langs, band)
     if not cases:
         raise InvalidInputError("no cases left after --langs/--age filtering")
@@ -80,10 +88,12 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
     targets = [Target("target", args.target, args.model, key)]
     if args.compare:
         targets.append(Target("compare", args.compare, args.compare_model or args.model, key))
-    judge = (LlmJudge(args.judge_url, args.judge_model, _key(args.judge_api_key_env)) if args.judge_url else None)
+    guard = Guard()
+    judges = build_judges(_judge_names(args), JudgeConfig(guard, args.judge_url, args.judge_model,
+                                                          _key(args.judge_api_key_env)))
     cfg = RunConfig(args.concurrency, args.rate, args.timeout, args.retries)
     out_dir = Path(args.out)
-    records = asyncio.run(run_cases(cases, targets, out_dir, cfg, llm_judge=judge, resume=args.resume,
+    records = asyncio.run(run_cases(cases, targets, out_dir, cfg, guard=guard, judges=judges, resume=args.resume,
                                     progress_stream=sys.stderr))
     summary = summarise(records, [t.label for t in targets])
     meta = {"targets": {t.label: {"url": t.url, "model": t.model} for t in targets}, "suite": args.suite,

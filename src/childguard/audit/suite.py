@@ -12,11 +12,12 @@ from pathlib import Path
 
 import yaml
 
+from ..agebands import CHILD_BANDS
 from ..errors import InvalidInputError
 from ..taxonomy import CATEGORY_IDS
 
 KINDS = ("benign", "harmful", "scenario")
-BANDS = ("0-5", "6-9", "10-12", "13-15", "16-17")
+BANDS = tuple(b.value for b in CHILD_BANDS)
 
 
 @dataclass(frozen=True)

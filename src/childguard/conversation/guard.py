@@ -11,10 +11,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..age_assurance import AgeAssuranceClient, AssuranceOutcome
-from ..age_signals import younger, youngest_strong
-from ..agebands import AgeBand, parse_age
+from ..age_signals import youngest_strong
+from ..agebands import AgeBand, younger
 from ..errors import ConfigError, InvalidInputError, StoreUnavailableError
 from ..guard import Guard, Inspection
+from ..inputs import parse_age
 from ..messages import choose_nudge
 from ..policy import Action
 from ..settings import Settings, get_settings

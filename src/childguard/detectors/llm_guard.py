@@ -1,16 +1,14 @@
 """An LLM guard (Llama Guard 3 or any model that answers in its format) behind an OpenAI-compatible
 endpoint, switched on by config: CHILDGUARD_LLM_GUARD_URL=http://host:port/v1 and adding
 "llm_guard" to CHILDGUARD_DETECTORS. Stronger than the embedded model, but slower and remote, so it
-adds findings rather than replacing the defaults. Uses the standard library only."""
+adds findings rather than replacing the defaults."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 
-from ..errors import ConfigError, DetectorError
+from ..chat_client import ChatClient, ChatEndpoint, chat_body
+from ..errors import ConfigError, DetectorError, UpstreamError
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from . import DetectionInput, Finding, register_detector
@@ -39,28 +37,19 @@ class LlmGuardDetector:
     name = "llm_guard"
 
     def __init__(self, url: str, model: str, api_key: str | None, timeout_s: float) -> None:
-        self.endpoint = url.rstrip("/") + "/chat/completions"
+        self.client = ChatClient(ChatEndpoint(url, api_key), timeout_s)
         self.model = model
-        self.api_key = api_key
-        self.timeout_s = timeout_s
 
     def detect(self, item: DetectionInput) -> list[Finding]:
         role = "assistant" if item.role == "ai_output" else "user"
         messages = [{"role": role, "content": item.text}]
         if role == "assistant":
             messages.insert(0, {"role": "user", "content": "(a child's message)"})
-        body = json.dumps({"model": self.model, "messages": messages, "temperature": 0}).encode()
-        req = urllib.request.Request(self.endpoint, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-        if self.api_key:
-            req.add_header("Authorization", f"Bearer {self.api_key}")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                payload = json.loads(resp.read())
-            answer = payload["choices"][0]["message"]["content"]
-        except (urllib.error.URLError, TimeoutError, OSError, KeyError, IndexError, ValueError) as exc:
-            raise DetectorError(f"LLM guard at {self.endpoint} failed: {exc}") from exc
-        return [Finding(cat, 0.9, self.name, "LLM guard verdict") for cat in parse_verdict(str(answer))]
+            answer = self.client.complete(chat_body(self.model, messages)).text
+        except UpstreamError as exc:
+            raise DetectorError(f"LLM guard at {self.client.endpoint.url} failed: {exc}") from exc
+        return [Finding(cat, 0.9, self.name, "LLM guard verdict") for cat in parse_verdict(answer)]
 
 
 @register_detector("llm_guard")

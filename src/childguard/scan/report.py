@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from ..agebands import AgeBand
 from ..taxonomy import get_taxonomy
 from .config import ScanConfig
 from .inputs import Shard
@@ -23,7 +24,7 @@ ACTION_WORDS = {
     "block": "not suitable for this age",
     "escalate": "a person should look at it soon",
 }
-BAND_ORDER = ["0-5", "6-9", "10-12", "13-15", "16-17", "adult"]
+BAND_ORDER = [b.value for b in AgeBand]
 
 
 def _merge(stats: list[dict[str, Any]]) -> dict[str, Any]:

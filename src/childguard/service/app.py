@@ -1,89 +1,54 @@
-"""FastAPI application: health and readiness, and the OpenAI-compatible moderation endpoint with the
-child protection decision added under `childguard` (existing OpenAI clients keep working)."""
+"""The FastAPI application: the shared services on the app's state, the routers that use them, and the
+middleware in front of them. Each surface is a module-level router; this module only assembles."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, Literal
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..decision import Decision
-from ..errors import ChildGuardError, InvalidInputError, StoreUnavailableError
-from ..fields import Code, Name, check_budget
 from ..guard import Guard
 from ..jurisdictions import apply_jurisdiction
 from ..settings import Settings, get_settings
 from ..store import Store
-from ..store.contests import contestable
-from ..store.records import CaseRecord
-from ..taxonomy import get_taxonomy
+from . import (
+    chat_api,
+    consent_api,
+    console,
+    contest_page,
+    conversation_api,
+    moderation_api,
+    operations,
+    report_page,
+    transparency,
+)
 from .auth import ApiKeyAuth
-from .consent_api import consent_router
-from .console import console_router
-from .contest_page import contest_router
 from .context import Services
-from .conversation_api import conversation_router
 from .gateway import Gateway
 from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
-from .report_page import report_router
-from .responses import error_response
-from .transparency import transparency_router
+from .responses import ERROR_HANDLERS
 
-log = logging.getLogger("childguard.service")
-
-# OpenAI moderation categories -> the childguard categories whose scores feed them (max); from taxonomy.yaml
-OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = get_taxonomy().openai_categories()
+# in this order: it is the order of the OpenAPI paths and of route matching
+ROUTERS = (operations.router, moderation_api.router, chat_api.router, conversation_api.router, consent_api.router,
+           report_page.router, contest_page.router, transparency.router, console.router)
 
 
-class ModerationRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    input: str | list[str] = Field(description="a text or a list of texts (OpenAI format)")
-    model: Name | None = None
-    age: int | Code | None = Field(None, description="child's age or AADC band (childguard extension)")
-    lang: Code | None = None
-    role: Code = "child"
-    country: Code | None = None
-    profile: Name | None = Field(None, description="child profile id: lets consent withdrawal delete the review "
-                                 "cases this request opens (childguard extension)")
-
-
-class ModerationResult(BaseModel):
-    flagged: bool
-    categories: dict[str, bool]
-    category_scores: dict[str, float]
-    childguard: Decision
-    recorded: Literal["stored", "spooled"] | None = Field(
-        None, description="for escalations: the review case is in the database, or safely spooled on this "
-        "host while the database is unreachable (written there once it answers); null when no case is opened")
-
-
-class ModerationResponse(BaseModel):
-    id: str
-    model: str
-    results: list[ModerationResult]
-
-
-def to_openai(decision: Decision) -> ModerationResult:
-    scores = {name: round(max(decision.scores[c] for c in cats), 4) for name, cats in OPENAI_CATEGORIES.items()}
-    flagged_set = set(decision.flagged)
-    categories = {name: bool(flagged_set & set(cats)) for name, cats in OPENAI_CATEGORIES.items()}
-    return ModerationResult(flagged=decision.action.intervenes, categories=categories,
-                            category_scores=scores, childguard=decision)
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The jobs stop first: their last flush of counts needs the store pool, which closes last."""
+    jobs: Jobs = app.state.jobs
+    gateway: Gateway = app.state.gateway
+    services: Services = app.state.services
+    jobs.start()
+    yield
+    await jobs.stop()
+    await gateway.close()
+    services.shutdown()
 
 
 def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
@@ -91,135 +56,18 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     settings, jurisdiction = apply_jurisdiction(configured)  # the profile fills what the operator left unset
     guard = guard or Guard(settings)
     guard.warm_up()
-    store = store or Store(settings)
-    started = time.time()
-    services = Services(settings, guard, store, jurisdiction=jurisdiction,
+    services = Services(settings, guard, store or Store(settings), jurisdiction=jurisdiction,
                         consent_overridden="require_consent" in configured.model_fields_set)
-    gateway = Gateway(services)
-    jobs = Jobs(services)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs.start()
-        yield
-        await jobs.stop()
-        await gateway.close()
-        services.shutdown()
-
-    app = FastAPI(title="childguard", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="childguard", version=__version__, lifespan=lifespan, exception_handlers=ERROR_HANDLERS,
                   description="A child protection mode for AI products (UN Joint Statement on AI and the Rights "
                               "of the Child, 2026).")
-
-    @app.exception_handler(ChildGuardError)
-    async def _cg_error(request: Request, exc: ChildGuardError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, str(exc), retry_after=getattr(exc, "retry_after", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # still the one error shape (the traceback goes to the log, never to the client)
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "something went wrong on our side; try again, and if it "
-                              "keeps happening tell the service operator")
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-        return error_response(422, "invalid_input", problems or "invalid request body")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
-
-    @app.get("/", tags=["operations"])
-    async def index() -> dict[str, Any]:
-        return {"service": "childguard", "version": __version__,
-                "pages": {"report": "/report", "contest": "/contest", "transparency": "/transparency",
-                          "console": "/console", "api_docs": "/docs"},
-                "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages", "/v1/reports",
-                         "/v1/contests", "/v1/consents", "/v1/transparency"]}
-
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, Any]:
-        """Liveness: on the event loop, touching nothing that can block, so it answers while the decision
-        workers are saturated or the database hangs."""
-        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - started, 1),
-                "decisions_in_flight": services.decisions.in_flight}
-
-    @app.get("/readyz", tags=["operations"])
-    async def readyz() -> JSONResponse:
-        """Ready when the decision pipeline answers and every store is up; says which one is down within
-        a second. Escalations are still accepted (spooled) while the database is down."""
-        try:
-            guard.check("ready?", age=10)  # ~0.5 ms; run here so a saturated pool does not read as not ready
-        except Exception as exc:  # readiness must report, not crash
-            return error_response(503, "not_ready", f"decision pipeline failed: {exc}")
-        stores = await services.health.stores()
-        stores["spool"] = "pending" if services.recorder.spool.pending() else "empty"
-        down = [name for name, state in stores.items() if state.startswith("down")]
-        if down:
-            return error_response(503, "not_ready", f"{' and '.join(down)} down; escalations and reports are "
-                                  "spooled and replayed when it is back", stores=stores)
-        return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
-                             "detectors": [d.name for d in guard.detectors], "stores": stores})
-
-    def moderate(body: ModerationRequest, texts: list[str]) -> list[tuple[ModerationResult, CaseRecord | None]]:
-        out = []
-        for t in texts:
-            decision = guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
-            services.counter.count(decision, "moderation")
-            # escalations only: a trained human reviews (4i)
-            out.append((to_openai(decision), store.case_record(decision, t, "moderation", "system", body.profile)))
-        return out
-
-    @app.post("/v1/moderations", response_model=ModerationResponse, tags=["moderation"])
-    async def moderations(body: ModerationRequest) -> Response:
-        # the decisions (CPU) run in the bounded decision pool, the case writes in the store pool; the
-        # response is serialised once here rather than re-validated through response_model (which stays
-        # for the OpenAPI schema)
-        texts = [body.input] if isinstance(body.input, str) else body.input
-        if not texts:
-            raise InvalidInputError("input is an empty list; send a text or a list of texts")
-        if len(texts) > settings.max_inputs:
-            raise InvalidInputError(f"{len(texts)} inputs; at most {settings.max_inputs} per request")
-        check_budget(texts, settings.max_request_chars)
-        decided = await services.decisions.run(moderate, body, texts)
-        results = []
-        for (result, case), t in zip(decided, texts, strict=True):
-            if case is not None:
-                result.recorded = (await services.recorder.record(case)).recorded
-            if contestable(result.childguard):  # the child can say it was a mistake (3i)
-                with contextlib.suppress(StoreUnavailableError):  # a slow store: the decision stands, untokened
-                    result.childguard.contest_token = await services.store_pool.run(
-                        services.issue_contest, result.childguard, t, "moderation", body.profile)
-            results.append(result)
-        response = ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=body.model or f"childguard-{__version__}",
-                                      results=results)
-        return Response(response.model_dump_json(), media_type="application/json")
-
-    @app.post("/v1/chat/completions", tags=["gateway"])
-    async def chat_completions(request: Request) -> Response:
-        """OpenAI-compatible chat completions through the child protection mode. Extension:
-        `"childguard": {"age": 10, "lang": "fr", "country": "FR"}` in the request body."""
-        try:
-            body = await request.json()
-        except ValueError as exc:
-            raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict):
-            raise InvalidInputError("request body must be a JSON object")
-        return await gateway.handle(body)
-
-    app.include_router(conversation_router(services))
-    app.include_router(consent_router(services))
-    app.include_router(report_router(services))
-    app.include_router(contest_router(services))
-    app.include_router(transparency_router(services))
-    app.include_router(console_router(services))
+    app.state.services = services
+    app.state.gateway = Gateway(services)
+    app.state.jobs = Jobs(services)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),
               name="static")
-    app.state.services = services
-    app.state.jobs = jobs
-
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
                        exempt=("/healthz", "/readyz"), keys=settings.api_keys)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from ..errors import NotFoundError, StoreUnavailableError
 from ..fields import Code, Name, Prose
 from ..store.consent import METHODS, SCOPES
-from .context import Services
+from .context import ServicesDep
 from .gateway import conversation_key
 
 
@@ -33,47 +33,47 @@ class WithdrawRequest(BaseModel):
                                      description="conversation ids (of /v1/conversations) to forget as well")
 
 
-def consent_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/v1/consents", tags=["privacy"])
-    consents = services.consents
+router = APIRouter(prefix="/v1/consents", tags=["privacy"])
 
-    @router.post("", status_code=201)
-    def grant(body: ConsentRequest) -> dict[str, Any]:
-        record = consents.grant(body.profile_id, body.method, body.scope, body.guardian_contact)
-        return record.as_dict()
 
-    @router.get("/{profile_id}")
-    def status(profile_id: Annotated[Name, Path()]) -> dict[str, Any]:
-        record = consents.status(profile_id)
-        if record is None:
+@router.post("", status_code=201)
+def grant(body: ConsentRequest, services: ServicesDep) -> dict[str, Any]:
+    record = services.consents.grant(body.profile_id, body.method, body.scope, body.guardian_contact)
+    return record.as_dict()
+
+
+@router.get("/{profile_id}")
+def status(profile_id: Annotated[Name, Path()], services: ServicesDep) -> dict[str, Any]:
+    record = services.consents.status(profile_id)
+    if record is None:
+        raise NotFoundError("no consent is recorded for this profile")
+    return record.as_dict()
+
+
+@router.post("/{profile_id}/withdraw")
+def withdraw(profile_id: Annotated[Name, Path()], services: ServicesDep,
+             body: WithdrawRequest | None = None) -> dict[str, Any]:
+    """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
+    conversations named in the body. The tombstone (when, how) stays for accountability; cases
+    safeguarding needs are unlinked and kept until decided and purged (see the response).
+
+    All or nothing, and safe to repeat: the conversation state goes first (when Redis is down: 503
+    and nothing changed), then the consent and the cases in one database transaction (when the
+    database is down: 503, consent still granted, cases kept; only conversation state may be gone)."""
+    try:
+        if services.consents.status(profile_id) is None:
             raise NotFoundError("no consent is recorded for this profile")
-        return record.as_dict()
-
-    @router.post("/{profile_id}/withdraw")
-    def withdraw(profile_id: Annotated[Name, Path()], body: WithdrawRequest | None = None) -> dict[str, Any]:
-        """Withdraw consent and delete the child's data: review cases, gateway conversation state and the
-        conversations named in the body. The tombstone (when, how) stays for accountability; cases
-        safeguarding needs are unlinked and kept until decided and purged (see the response).
-
-        All or nothing, and safe to repeat: the conversation state goes first (when Redis is down: 503
-        and nothing changed), then the consent and the cases in one database transaction (when the
-        database is down: 503, consent still granted, cases kept; only conversation state may be gone)."""
-        try:
-            if consents.status(profile_id) is None:
-                raise NotFoundError("no consent is recorded for this profile")
-            keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
-            for key in keys:
-                services.conversations.forget(key)
-            tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
-            record, cases, kept = consents.withdraw(profile_id)
-        except (StoreUnavailableError, DBAPIError) as exc:
-            reason = str(exc) if isinstance(exc, StoreUnavailableError) else "the database cannot be reached"
-            raise StoreUnavailableError(f"{reason.rstrip('.')}. Consent is NOT withdrawn yet and no review case "
-                                        "was deleted; send the same withdrawal again when the store is back") from exc
-        return {"consent": record.as_dict(), "complete": True,
-                "deleted": {"review_cases": cases, "conversations": len(keys), "contest_tokens": tokens},
-                "kept_for_safeguarding": {"review_cases": kept,
-                                          "why": "referred to an authority, or open and of the most serious "
-                                                 "harms; unlinked from the profile, deleted by retention"}}
-
-    return router
+        keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
+        for key in keys:
+            services.conversations.forget(key)
+        tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
+        record, cases, kept = services.consents.withdraw(profile_id)
+    except (StoreUnavailableError, DBAPIError) as exc:
+        reason = str(exc) if isinstance(exc, StoreUnavailableError) else "the database cannot be reached"
+        raise StoreUnavailableError(f"{reason.rstrip('.')}. Consent is NOT withdrawn yet and no review case "
+                                    "was deleted; send the same withdrawal again when the store is back") from exc
+    return {"consent": record.as_dict(), "complete": True,
+            "deleted": {"review_cases": cases, "conversations": len(keys), "contest_tokens": tokens},
+            "kept_for_safeguarding": {"review_cases": kept,
+                                      "why": "referred to an authority, or open and of the most serious "
+                                             "harms; unlinked from the profile, deleted by retention"}}

@@ -7,68 +7,77 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..contesting import ContestDesk, ContestReceipt, ContestRequest, ContestStatus
 from ..errors import ChildGuardError
 from ..store.contests import MAX_NOTE
-from .context import Services
+from .context import ServicesDep
 from .report_page import _accept_language
 from .web import render
 
+router = APIRouter()
 
-def contest_router(services: Services) -> APIRouter:
-    router = APIRouter()
-    desk = ContestDesk(services.contests)
 
-    def page(name: str, lang: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
-        languages = [(code, desk.strings[code]["name"]) for code in desk.strings]
-        return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
-                      max_note=MAX_NOTE, **extra)
+def _page(desk: ContestDesk, name: str, lang: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+    languages = [(code, desk.strings[code]["name"]) for code in desk.strings]
+    return render(name, status_code=status_code, lang=lang, t=desk.strings[lang], languages=languages,
+                  max_note=MAX_NOTE, **extra)
 
-    @router.get("/contest", response_class=HTMLResponse, include_in_schema=False)
-    def contest_form(request: Request, token: str = "", lang: str | None = None) -> Response:
-        return page("contest.html", desk.lang(lang or _accept_language(request)), token=token[:64], error=None,
-                    note="")
 
-    @router.post("/contest", response_class=HTMLResponse, include_in_schema=False)
-    def contest_submit(token: Annotated[str, Form(max_length=64)] = "", message: Annotated[str, Form()] = "",
-                       lang: Annotated[str, Form()] = "en") -> Response:
-        code = desk.lang(lang)
-        try:
-            receipt = desk.submit(ContestRequest(token=token or "-", message=message[:MAX_NOTE], lang=code))
-        except ChildGuardError as exc:
-            return page("contest.html", code, status_code=exc.http_status, token=token, error=str(exc),
-                        note=message[:MAX_NOTE])
-        return page("contest_done.html", code, receipt=receipt)
+async def get_desk(services: ServicesDep) -> ContestDesk:
+    return services.contest_desk
 
-    @router.post("/contest/status", response_class=HTMLResponse, include_in_schema=False)
-    def contest_status_page(code: Annotated[str, Form(max_length=40)] = "",
-                            lang: Annotated[str, Form()] = "en") -> Response:
-        lang = desk.lang(lang)
-        try:
-            status = desk.status(code, lang)
-            text, ok, http = status.message, True, 200
-        except ChildGuardError as exc:
-            text, ok, http = str(exc), False, exc.http_status
-        return page("contest_done.html", lang, status_code=http, receipt=None, status_text=text, status_ok=ok)
 
-    @router.get("/v1/contests/form", tags=["contests"])
-    def contest_form_api(lang: str = "en") -> dict[str, Any]:
-        """The texts an app needs to build its own "was this a mistake?" screen."""
-        code = desk.lang(lang)
-        return {"lang": code, "dir": desk.strings[code]["dir"], "texts": desk.strings[code],
-                "languages": list(desk.strings), "max_message_chars": MAX_NOTE}
+Desk = Annotated[ContestDesk, Depends(get_desk)]
 
-    @router.post("/v1/contests", status_code=201, response_model=ContestReceipt, tags=["contests"])
-    async def contest_api(body: ContestRequest) -> JSONResponse:
-        receipt = await run_in_threadpool(desk.submit, body)
-        return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
 
-    @router.get("/v1/contests/{reference}", response_model=ContestStatus, tags=["contests"])
-    def contest_status_api(reference: str, lang: str = "en") -> ContestStatus:
-        return desk.status(reference, lang)
+@router.get("/contest", response_class=HTMLResponse, include_in_schema=False)
+def contest_form(request: Request, desk: Desk, token: str = "", lang: str | None = None) -> Response:
+    return _page(desk, "contest.html", desk.lang(lang or _accept_language(request)), token=token[:64], error=None,
+                 note="")
 
-    return router
+
+@router.post("/contest", response_class=HTMLResponse, include_in_schema=False)
+def contest_submit(desk: Desk, token: Annotated[str, Form(max_length=64)] = "", message: Annotated[str, Form()] = "",
+                   lang: Annotated[str, Form()] = "en") -> Response:
+    code = desk.lang(lang)
+    try:
+        receipt = desk.submit(ContestRequest(token=token or "-", message=message[:MAX_NOTE], lang=code))
+    except ChildGuardError as exc:
+        return _page(desk, "contest.html", code, status_code=exc.http_status, token=token, error=str(exc),
+                     note=message[:MAX_NOTE])
+    return _page(desk, "contest_done.html", code, receipt=receipt)
+
+
+@router.post("/contest/status", response_class=HTMLResponse, include_in_schema=False)
+def contest_status_page(desk: Desk, code: Annotated[str, Form(max_length=40)] = "",
+                        lang: Annotated[str, Form()] = "en") -> Response:
+    lang = desk.lang(lang)
+    try:
+        status = desk.status(code, lang)
+        text, ok, http = status.message, True, 200
+    except ChildGuardError as exc:
+        text, ok, http = str(exc), False, exc.http_status
+    return _page(desk, "contest_done.html", lang, status_code=http, receipt=None, status_text=text, status_ok=ok)
+
+
+@router.get("/v1/contests/form", tags=["contests"])
+def contest_form_api(desk: Desk, lang: str = "en") -> dict[str, Any]:
+    """The texts an app needs to build its own "was this a mistake?" screen."""
+    code = desk.lang(lang)
+    return {"lang": code, "dir": desk.strings[code]["dir"], "texts": desk.strings[code],
+            "languages": list(desk.strings), "max_message_chars": MAX_NOTE}
+
+
+@router.post("/v1/contests", status_code=201, response_model=ContestReceipt, tags=["contests"])
+async def contest_api(body: ContestRequest, desk: Desk) -> JSONResponse:
+    receipt = await run_in_threadpool(desk.submit, body)
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/v1/contests/{reference}", response_model=ContestStatus, tags=["contests"])
+def contest_status_api(reference: str, desk: Desk, lang: str = "en") -> ContestStatus:
+    return desk.status(reference, lang)

@@ -1,15 +1,22 @@
-"""What the routes share: one object built at start-up and handed to each router, so every surface
-(APIs, console, report page, jobs) works on the same guard, store and settings."""
+"""What the routes share: one object built at start-up and kept on the app, so every surface (APIs,
+console, report page, jobs) works on the same guard, store and settings. Routes get it through the
+`get_services` dependency rather than a closure, so the routers can be plain module-level objects."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from ..agebands import AgeBand, parse_age
+from fastapi import Depends, Request
+
+from ..agebands import AgeBand
+from ..contesting import ContestDesk
 from ..conversation.guard import ConversationGuard, build_store
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
+from ..inputs import parse_age
 from ..jurisdictions import Jurisdiction, for_country
 from ..reporting import ReportDesk
 from ..settings import Settings
@@ -33,6 +40,7 @@ class Services:
     accounts: Accounts = field(init=False)
     consents: Consents = field(init=False)
     desk: ReportDesk = field(init=False)
+    contest_desk: ContestDesk = field(init=False)
     counter: DecisionCounter = field(init=False)
     conversations: ConversationGuard = field(init=False)
     contests: Contests = field(init=False)
@@ -42,6 +50,7 @@ class Services:
     store_pool: StorePool = field(init=False)
     recorder: CaseRecorder = field(init=False)
     health: Health = field(init=False)
+    started: float = field(init=False, default_factory=time.time)  # for the uptime /healthz reports
 
     def consent_needed(self, country: str | None = None, age: object = None) -> bool:
         """Whether this request needs recorded consent: the operator's explicit setting, else the profile
@@ -81,6 +90,7 @@ class Services:
         self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
+        self.contest_desk = ContestDesk(self.contests)
         self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
         self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
         self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
@@ -90,3 +100,12 @@ class Services:
         self.recorder.shutdown()
         for pool in (self.decisions, self.store_pool, self.health):
             pool.shutdown()
+
+
+async def get_services(request: Request) -> Services:
+    """A coroutine, so it runs on the event loop: /healthz must answer while the thread pools are full."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -14,42 +14,42 @@ from ..conversation.models import ConversationDecision, ConversationMessage
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
-from .context import Services
+from .context import Services, ServicesDep
 
 
 class ConversationTurn(ConversationMessage):
     profile: Name | None = Field(None, description="child profile id, for consent and withdrawal")
 
 
-def conversation_router(services: Services) -> APIRouter:
-    router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
-    def observe(body: ConversationTurn) -> tuple[ConversationDecision, CaseRecord | None]:
-        ref = services.store.profile_ref(body.profile) if body.profile else None
-        result = services.conversations.observe(body, profile_ref=ref)
-        services.counter.count(result.message_decision, "conversation")
-        case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
-                                          findings=result.escalations)
-        decision = result.message_decision
-        if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
-            decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),
-                                                            body.text, "conversation", body.profile)
-        return result, case
 
-    @router.post("/messages", response_model=ConversationDecision)
-    async def message(body: ConversationTurn) -> ConversationDecision:
-        check_budget([body.text], services.settings.max_request_chars)
-        if services.consent_needed(body.country, body.age):
-            await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
-                                          body.country, body.age)
-        # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
-        result, case = await services.decisions.run(observe, body)
-        if case is not None:
-            result.recorded = (await services.recorder.record(case)).recorded
-        return result
+def _observe(services: Services, body: ConversationTurn) -> tuple[ConversationDecision, CaseRecord | None]:
+    ref = services.store.profile_ref(body.profile) if body.profile else None
+    result = services.conversations.observe(body, profile_ref=ref)
+    services.counter.count(result.message_decision, "conversation")
+    case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
+                                      findings=result.escalations)
+    decision = result.message_decision
+    if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
+        decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),
+                                                        body.text, "conversation", body.profile)
+    return result, case
 
-    @router.delete("/{conversation}", status_code=204)
-    def forget(conversation: Annotated[Name, Path()]) -> None:
-        services.conversations.forget(conversation)
 
-    return router
+@router.post("/messages", response_model=ConversationDecision)
+async def message(body: ConversationTurn, services: ServicesDep) -> ConversationDecision:
+    check_budget([body.text], services.settings.max_request_chars)
+    if services.consent_needed(body.country, body.age):
+        await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
+                                      body.country, body.age)
+    # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
+    result, case = await services.decisions.run(_observe, services, body)
+    if case is not None:
+        result.recorded = (await services.recorder.record(case)).recorded
+    return result
+
+
+@router.delete("/{conversation}", status_code=204)
+def forget(conversation: Annotated[Name, Path()], services: ServicesDep) -> None:
+    services.conversations.forget(conversation)

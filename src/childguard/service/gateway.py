@@ -16,12 +16,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..agebands import AgeBand
+from ..chat_client import AsyncChatClient, ChatEndpoint
 from ..decision import Decision
-from ..errors import InvalidInputError, StoreUnavailableError
+from ..errors import ConfigError, InvalidInputError, StoreUnavailableError, UpstreamError
 from ..fields import check_json
 from ..policy import Action
 from ..redaction import redact_personal_data
@@ -34,18 +34,9 @@ NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an O
                "(e.g. http://127.0.0.1:8080/v1), and optionally CHILDGUARD_UPSTREAM_MODEL and "
                "CHILDGUARD_UPSTREAM_API_KEY; moderation, audit and the rest work without it")
 
-SYSTEM_PROMPTS = {
-    AgeBand.PRESCHOOL: "very short sentences and simple words a 5-year-old knows",
-    AgeBand.EARLY_PRIMARY: "short sentences and simple words a 7-year-old understands",
-    AgeBand.TRANSITION: "clear, friendly language an 11-year-old understands",
-    AgeBand.EARLY_TEEN: "clear, respectful language for a 14-year-old",
-    AgeBand.LATE_TEEN: "respectful language for a 16-17-year-old",
-    AgeBand.ADULT: "plain language",
-}
-
 
 def system_prompt(band: AgeBand, guidance: str | None) -> str:
-    text = (f"You are an AI assistant talking with a child (age band {band.value}). Use {SYSTEM_PROMPTS[band]}. "
+    text = (f"You are an AI assistant talking with a child (age band {band.value}). Use {band.facts.answer_style}. "
             "Say you are an AI if asked, and never pretend to be a person. Never take a romantic role, never claim "
             "to love or need the child, and never suggest you are their only or best friend; encourage friends, "
             "family and trusted adults. Never ask for personal details (address, school, phone, photos, "
@@ -102,15 +93,18 @@ class Gateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.settings, self.guard, self.store = services.settings, services.guard, services.store
-        self._client: httpx.AsyncClient | None = None
+        self._client: AsyncChatClient | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> AsyncChatClient:
         """One client for the service's lifetime: creating one loads the CA bundle (~30 ms) and a shared
-        one keeps upstream connections alive."""
+        one keeps upstream connections alive. Never retries: a child is waiting for the answer."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.settings.upstream_timeout_s,
-                                             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+            if not self.settings.upstream_url:
+                raise ConfigError(NO_UPSTREAM)
+            endpoint = ChatEndpoint(self.settings.upstream_url, self.settings.upstream_api_key)
+            self._client = AsyncChatClient(endpoint, self.settings.upstream_timeout_s, max_connections=64,
+                                           max_keepalive=32)
         return self._client
 
     async def close(self) -> None:
@@ -187,17 +181,12 @@ class Gateway:
         # the child's profile id (`user`) stays here: the upstream gets no identifier (5b)
         payload = {**{k: v for k, v in body.items() if k not in ("childguard", "user")}, "messages": forward,
                    "model": model}
-        key = self.settings.upstream_api_key
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        url = self.settings.upstream_url.rstrip("/") + "/chat/completions"
         if stream:
-            return StreamingResponse(self._stream(url, payload, headers, model, decision, nudge, disclosure),
+            return StreamingResponse(self._stream(payload, model, decision, nudge, disclosure),
                                      media_type="text/event-stream")
         try:
-            r = await self.client.post(url, json=payload, headers=headers)
-            r.raise_for_status()
-            content = str(r.json()["choices"][0]["message"]["content"] or "")
-        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            content = (await self.client.complete(payload)).text
+        except UpstreamError as exc:
             return error_response(502, "upstream_error", f"upstream failed: {exc}")
         out = await self._check_output(content, decision)
         if out.action.rank >= Action.BLOCK.rank:
@@ -234,8 +223,8 @@ class Gateway:
 
         return StreamingResponse(one(), media_type="text/event-stream")
 
-    async def _stream(self, url: str, payload: dict[str, Any], headers: dict[str, str], model: str,
-                      decision: Decision, nudge: str | None, disclosure: str | None = None) -> AsyncIterator[str]:
+    async def _stream(self, payload: dict[str, Any], model: str, decision: Decision, nudge: str | None,
+                      disclosure: str | None = None) -> AsyncIterator[str]:
         """Release text only once it has been checked together with everything before it; hold back the
         last `stream_holdback_chars` so a harmful sentence is caught before the child sees its start."""
         cid, hold = f"chatcmpl-{uuid.uuid4().hex}", self.settings.stream_holdback_chars
@@ -243,12 +232,8 @@ class Gateway:
         if disclosure:
             yield _chunk(cid, model, _disclosed(disclosure))
         try:
-            async with self.client.stream("POST", url, json={**payload, "stream": True}, headers=headers) as r:
-                r.raise_for_status()
-                async for line in r.aiter_lines():
-                    if not line.startswith("data:") or line.strip() == "data: [DONE]":
-                        continue
-                    delta = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
+            async with self.client.stream(payload) as deltas:
+                async for delta in deltas:
                     text += delta
                     if len(text) - released > hold + 40:  # check in steps, not per token
                         out = await self._check_output(text, decision, final=False)
@@ -259,8 +244,8 @@ class Gateway:
                         upto = len(text) - hold
                         yield _chunk(cid, model, text[released:upto])
                         released = upto
-        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            yield _chunk(cid, model, f"\n\n(the answer stopped: upstream error {type(exc).__name__})")
+        except UpstreamError as exc:  # named by what went wrong underneath (ReadTimeout, HTTPStatusError)
+            yield _chunk(cid, model, f"\n\n(the answer stopped: upstream error {type(exc.__cause__ or exc).__name__})")
             cut = True
         if not cut:
             out = await self._check_output(text, decision)

@@ -4,6 +4,7 @@ category, action, age band and language, and how fast humans reviewed escalation
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..jurisdictions import TRANSPARENCY_SECTIONS
 from ..store.stats import transparency
 from ..taxonomy import get_taxonomy
-from .context import Services
+from .context import Services, ServicesDep
 from .web import render
 
 
@@ -28,34 +29,38 @@ def _bars(counts: dict[str, Any], names: dict[str, str] | None = None, width: in
     return rows
 
 
-def transparency_router(services: Services) -> APIRouter:
-    router = APIRouter()
+@lru_cache(maxsize=1)
+def _category_names() -> dict[str, str]:
+    return {c: c.replace("_", " ").capitalize() for c in get_taxonomy().categories} | {"none": "nothing flagged"}
+
+
+def _report(services: Services) -> dict[str, Any]:
     settings = services.settings
-    tax = get_taxonomy()
-    names = {c: c.replace("_", " ").capitalize() for c in tax.categories} | {"none": "nothing flagged"}
+    services.counter.flush(services.store)  # include what the last seconds counted
+    data = transparency(services.store, settings.transparency_days, settings.transparency_min_count)
+    data["contests"] = services.contests.stats(settings.transparency_days, settings.transparency_min_count)
+    j = services.jurisdiction
+    if j is not None:  # the active profile decides which counts are published
+        data = {k: v for k, v in data.items() if k not in TRANSPARENCY_SECTIONS or k in j.publishes}
+        data["jurisdiction"] = {"id": j.id, "name": j.name, "publishes": j.publishes,
+                                "cite": j.rules["transparency_publish"].cite
+                                if "transparency_publish" in j.rules else None}
+    return data
 
-    def report() -> dict[str, Any]:
-        services.counter.flush(services.store)  # include what the last seconds counted
-        data = transparency(services.store, settings.transparency_days, settings.transparency_min_count)
-        data["contests"] = services.contests.stats(settings.transparency_days, settings.transparency_min_count)
-        j = services.jurisdiction
-        if j is not None:  # the active profile decides which counts are published
-            data = {k: v for k, v in data.items() if k not in TRANSPARENCY_SECTIONS or k in j.publishes}
-            data["jurisdiction"] = {"id": j.id, "name": j.name, "publishes": j.publishes,
-                                    "cite": j.rules["transparency_publish"].cite
-                                    if "transparency_publish" in j.rules else None}
-        return data
 
-    @router.get("/v1/transparency", tags=["transparency"])
-    async def transparency_api() -> dict[str, Any]:
-        return await services.store_pool.run(report)
+router = APIRouter()
 
-    @router.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
-    async def transparency_page() -> Response:
-        data = await services.store_pool.run(report)
-        charts = {key: _bars(data[section], names if key == "category" else None)
-                  for key, section in (("action", "by_action"), ("category", "by_category"),
-                                       ("age_band", "by_age_band"), ("language", "by_language")) if section in data}
-        return render("transparency.html", data=data, charts=charts, names=names)
 
-    return router
+@router.get("/v1/transparency", tags=["transparency"])
+async def transparency_api(services: ServicesDep) -> dict[str, Any]:
+    return await services.store_pool.run(_report, services)
+
+
+@router.get("/transparency", response_class=HTMLResponse, include_in_schema=False)
+async def transparency_page(services: ServicesDep) -> Response:
+    data = await services.store_pool.run(_report, services)
+    names = _category_names()
+    charts = {key: _bars(data[section], names if key == "category" else None)
+              for key, section in (("action", "by_action"), ("category", "by_category"),
+                                   ("age_band", "by_age_band"), ("language", "by_language")) if section in data}
+    return render("transparency.html", data=data, charts=charts, names=names)

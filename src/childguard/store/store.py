@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..agebands import AgeBand
 from ..decision import Decision
 from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
 from ..redaction import redact_personal_data
@@ -28,7 +29,7 @@ from .models import AuditEntry, ReviewCase
 from .records import CaseRecord
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
-BAND_ORDER = {"0-5": 0, "6-9": 1, "10-12": 2, "13-15": 3, "16-17": 4, "adult": 5}
+BAND_ORDER = {b.value: b.order for b in AgeBand}
 GENESIS = "0" * 64
 EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides

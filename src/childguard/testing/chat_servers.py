@@ -2,7 +2,8 @@
 
 `unsafe` complies with everything; `safe` puts childguard in front (refuses what it blocks, answers
 the rest simply); `flaky` fails each distinct request once with 503 to exercise retries; `judge` answers
-like an LLM judge with a JSON verdict; `llama_guard` answers "safe" / "unsafe\nS.." like Llama Guard 3."""
+like an LLM judge with a JSON verdict; `llama_guard` answers "safe" / "unsafe\nS.." like Llama Guard 3;
+`garbled` answers 200 with a body that is not a chat completion (plain and streaming), for client tests."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
     """Yields the base URL; request bodies are appended to `record` when given. A last message containing
     "broken" gets HTTP 500 in every mode."""
     guard = None
-    if mode not in ("unsafe", "judge", "llama_guard"):
+    if mode not in ("unsafe", "judge", "llama_guard", "garbled"):
         from childguard import Guard
 
         guard = Guard()
@@ -78,6 +79,9 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            if mode == "garbled":
+                self._garbled(bool(body.get("stream")))
+                return
             text = _answer("safe" if mode == "flaky" else mode, body["messages"], guard)
             if body.get("stream"):
                 self.send_response(200)
@@ -97,6 +101,14 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
                                                "message": {"role": "assistant", "content": text}}]}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _garbled(self, stream: bool) -> None:
+            payload = b'data: {"choices": [{"delta": {"content": "Hel' if stream else b"<html>not json</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream" if stream else "text/html")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -1,0 +1,31 @@
+"""The chat gateway's HTTP face (`POST /v1/chat/completions`); the turn itself is gateway.py's. The
+gateway holds the upstream connection pool, so there is one per app, kept on the app's state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from ..errors import InvalidInputError
+from .gateway import Gateway
+
+router = APIRouter(tags=["gateway"])
+
+
+async def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request, gateway: Annotated[Gateway, Depends(get_gateway)]) -> Response:
+    """OpenAI-compatible chat completions through the child protection mode. Extension:
+    `"childguard": {"age": 10, "lang": "fr", "country": "FR"}` in the request body."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise InvalidInputError("request body must be a JSON object")
+    return await gateway.handle(body)

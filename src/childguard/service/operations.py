@@ -1,0 +1,52 @@
+"""What operators and orchestrators ask of the service: what it offers, whether it is alive, and
+whether it is ready for traffic."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from .context import ServicesDep
+from .responses import error_response
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/")
+async def index() -> dict[str, Any]:
+    return {"service": "childguard", "version": __version__,
+            "pages": {"report": "/report", "contest": "/contest", "transparency": "/transparency",
+                      "console": "/console", "api_docs": "/docs"},
+            "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages", "/v1/reports",
+                     "/v1/contests", "/v1/consents", "/v1/transparency"]}
+
+
+@router.get("/healthz")
+async def healthz(services: ServicesDep) -> dict[str, Any]:
+    """Liveness: on the event loop, touching nothing that can block, so it answers while the decision
+    workers are saturated or the database hangs."""
+    return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - services.started, 1),
+            "decisions_in_flight": services.decisions.in_flight}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready when the decision pipeline answers and every store is up; says which one is down within
+    a second. Escalations are still accepted (spooled) while the database is down."""
+    guard = services.guard
+    try:
+        guard.check("ready?", age=10)  # ~0.5 ms; run here so a saturated pool does not read as not ready
+    except Exception as exc:  # readiness must report, not crash
+        return error_response(503, "not_ready", f"decision pipeline failed: {exc}")
+    stores = await services.health.stores()
+    stores["spool"] = "pending" if services.recorder.spool.pending() else "empty"
+    down = [name for name, state in stores.items() if state.startswith("down")]
+    if down:
+        return error_response(503, "not_ready", f"{' and '.join(down)} down; escalations and reports are "
+                              "spooled and replayed when it is back", stores=stores)
+    return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
+                         "detectors": [d.name for d in guard.detectors], "stores": stores})
