@@ -165,7 +165,7 @@ class Gateway:
                                 "review_required": action.needs_human, "case_id": case_id, "recorded": recorded,
                                 "nudge": nudge, "disclosure": disclosure}
         stream = bool(body.get("stream"))
-        if action.rank >= Action.REDIRECT.rank:
+        if action.intervenes:
             if "emotional_dependency" in decision.flagged:
                 nudge = info["nudge"] = None  # the answer already is the attachment nudge; say it once
             if action in CONTESTABLE:  # the child can say it was a mistake (3i)
@@ -189,7 +189,7 @@ class Gateway:
         except UpstreamError as exc:
             return error_response(502, "upstream_error", f"upstream failed: {exc}")
         out = await self._check_output(content, decision)
-        if out.action.rank >= Action.BLOCK.rank:
+        if out.action.stops:
             content = _safe_text(out)
         content = _disclosed(disclosure) + content + _nudged(nudge)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True,
@@ -207,7 +207,7 @@ class Gateway:
         out = await self.services.decisions.run(
             self.guard.check, text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
             role="ai_output", admitted=True)
-        if final or out.action.rank >= Action.BLOCK.rank:
+        if final or out.action.stops:
             self.services.counter.count(out, "gateway_output")
         return out
 
@@ -237,7 +237,7 @@ class Gateway:
                     text += delta
                     if len(text) - released > hold + 40:  # check in steps, not per token
                         out = await self._check_output(text, decision, final=False)
-                        if out.action.rank >= Action.BLOCK.rank:
+                        if out.action.stops:
                             cut = True
                             yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
                             break
@@ -249,7 +249,7 @@ class Gateway:
             cut = True
         if not cut:
             out = await self._check_output(text, decision)
-            if out.action.rank >= Action.BLOCK.rank:
+            if out.action.stops:
                 yield _chunk(cid, model, ("\n\n" if released else "") + _safe_text(out))
             elif released < len(text):
                 yield _chunk(cid, model, text[released:])
