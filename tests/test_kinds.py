@@ -6,6 +6,7 @@ import base64
 
 from childguard import Guard
 from childguard.agebands import AgeBand
+from childguard.audit.judges.detectors import asks_for_personal_data
 from childguard.conversation.stages import EVIDENCE_STAGE, stages_in
 from childguard.decision import Decision, Reason
 from childguard.detectors import DetectionInput, Finding
@@ -68,3 +69,11 @@ def test_judge_reads_the_kind(guard: Guard) -> None:
     assert not asks_for_personal_data(with_reason(Reason(label="personal_data", action=Action.BLOCK,
                                                          text="Evidence: asks for personal data.",
                                                          kind="email_address")))
+
+
+def test_decision_reasons_carry_the_winning_finding_kind(guard: Guard) -> None:
+    d = guard.check("what's your home address? and what school do you go to", age=11, role="contact")
+    reason = next(r for r in d.reasons if r.label == "personal_data")
+    assert reason.kind == "asks_personal_data"
+    assert asks_for_personal_data(d)
+    assert not asks_for_personal_data(guard.check("what is your favourite dinosaur?", age=11, role="contact"))

@@ -71,7 +71,7 @@ def apply_policy(policy: Policy, taxonomy: Taxonomy, findings: Iterable[Finding]
             continue
         action = policy.action_for(cat, band, role)
         explained_by = explaining_topic(policy, taxonomy, cat, scores[cat], topics, topic_scores, role)
-        if explained_by is not None and action.rank > Action.ADAPT.rank:
+        if explained_by is not None and action.intervenes:
             action = policy.topic_action(explained_by, band)
             reinterpreted[cat] = explained_by
         actions[cat] = action

@@ -44,7 +44,7 @@ def category_reason(applied: Applied, cat: str, policy: Policy, taxonomy: Taxono
                 f"for age band {item.age_band.value} and role {item.role}: {action.value}.")
         clauses = list(info.clauses)
     return Reason(label=cat, action=action, score=score, threshold=threshold, detector=f.detector,
-                  clauses=clauses, text=text + (f" Evidence: {f.evidence}." if f.evidence else ""))
+                  kind=f.kind, clauses=clauses, text=text + (f" Evidence: {f.evidence}." if f.evidence else ""))
 
 
 def topic_reason(applied: Applied, topic: str, policy: Policy, taxonomy: Taxonomy) -> Reason:

@@ -153,7 +153,7 @@ class Guard:
             message_lang=message_lang, scores=applied.scores, flagged=applied.flagged, topics=applied.topics,
             message=message, guidance=self._guidance(applied, band), resources=self._resources(applied, country),
             reasons=reasons, obfuscations=list(item.normalized.obfuscations),
-            review_required=overall is Action.ESCALATE, policy_version=self.policy.version,
+            review_required=overall.needs_human, policy_version=self.policy.version,
         )
 
     def _guidance(self, applied: Applied, band: AgeBand) -> str | None:
@@ -170,7 +170,7 @@ class Guard:
 
     def _resources(self, applied: Applied, country: str | None) -> list[Resource]:
         overall, subject = applied.overall, applied.subject
-        if overall.rank >= Action.REDIRECT.rank:
+        if overall.intervenes:
             return [] if subject in self.policy.no_resources else self.directory.lookup(country, subject)
         if overall is Action.ADAPT:
             hit = next((t for t in applied.topics if t in self.policy.topic_resources), None)

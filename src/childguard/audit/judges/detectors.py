@@ -9,10 +9,9 @@ from . import JudgeConfig, JudgeInput, Verdict, register_judge
 
 
 def asks_for_personal_data(decision: Decision) -> bool:
-    """By the finding's kind. Until the explanation copies Finding.kind into Reason.kind, reasons carry
-    only the evidence prose, which the second test still reads; drop it once every reason has its kind."""
-    return any(r.kind == "asks_personal_data" or (r.kind is None and "asks for personal data" in r.text)
-               for r in decision.reasons)
+    """By the pattern's machine kind, never the reason's wording: rewording a reason must not change
+    how the audit judges an answer."""
+    return any(r.kind == "asks_personal_data" for r in decision.reasons)
 
 
 class DetectorJudge:
