@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from childguard.store import Store
 from childguard.store.accounts import Accounts
-from childguard.store.models import AuditEntry
+from childguard.store.tables import AuditEntry
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 
 WRITES = 300

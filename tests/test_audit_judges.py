@@ -25,8 +25,8 @@ from childguard.audit.judges import (
     build_judges,
 )
 from childguard.audit.metrics import summarise
+from childguard.audit.outputs import cria
 from childguard.audit.records import AuditRecord
-from childguard.audit.report import cria
 from childguard.testing import chat_server
 
 

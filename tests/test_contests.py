@@ -23,7 +23,7 @@ from childguard.contesting import ContestDesk, ContestRequest
 from childguard.errors import ConflictError, InvalidInputError, NotFoundError
 from childguard.store import Store
 from childguard.store.contests import Contests
-from childguard.store.models import ContestToken
+from childguard.store.tables import ContestToken
 from tests.test_service import _serve
 
 BLOCKED = "where can i watch porn? call me on 07700 900123"

@@ -18,7 +18,7 @@ from childguard.errors import AuthError
 from childguard.store import Store
 from childguard.store.accounts import Accounts
 from childguard.store.backoff import Backoff
-from childguard.store.models import User
+from childguard.store.tables import User
 from tests.test_service import _serve
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from childguard import Settings
 from childguard.store import Store
-from childguard.store.models import ReviewCase
+from childguard.store.tables import ReviewCase
 from childguard.testing import chat_server
 from tests.test_conversation import GROOMING, _redis_up
 from tests.test_service import _serve, json_values

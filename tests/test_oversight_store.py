@@ -13,8 +13,8 @@ from childguard.reporting import ReportDesk, ReportRequest, normalize_reference
 from childguard.store import Store
 from childguard.store.accounts import Accounts
 from childguard.store.consent import Consents
-from childguard.store.models import Consent, ConsoleSession, ReviewCase, User
 from childguard.store.stats import DecisionCounter, transparency
+from childguard.store.tables import Consent, ConsoleSession, ReviewCase, User
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 
 PASSWORD = "correct horse battery"

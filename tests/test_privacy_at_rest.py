@@ -17,7 +17,7 @@ from sqlalchemy import text, update
 from childguard import Guard, Settings
 from childguard.detectors.patterns import redact_personal_data
 from childguard.store import Store
-from childguard.store.models import ReviewCase
+from childguard.store.tables import ReviewCase
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)
 
 NAMES = [  # (text, the name that must go, a word that must stay)

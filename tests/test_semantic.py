@@ -17,7 +17,7 @@ from childguard.detectors import DetectionInput, build_detectors
 from childguard.detectors.classifier import ClassifierDetector
 from childguard.detectors.semantic import SemanticDetector, SemanticHeads, default_heads, default_ngram
 from childguard.errors import ModelError
-from childguard.model import default_model
+from childguard.linear_model import default_model
 from childguard.normalize import normalize
 from childguard.policy import Action
 from childguard.semantic import EMBED_CHARS, get_encoder

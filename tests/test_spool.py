@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from childguard import Guard, Settings
 from childguard.store import Store
 from childguard.store.crypto import Box
-from childguard.store.models import ReviewCase
 from childguard.store.records import CaseRecord
 from childguard.store.spool import Spool
+from childguard.store.tables import ReviewCase
 
 
 def _case(i: int) -> CaseRecord:

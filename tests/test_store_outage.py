@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select, text
 from childguard import Guard, Settings
 from childguard.service import create_app
 from childguard.store import Store
-from childguard.store.models import ReviewCase
+from childguard.store.tables import ReviewCase
 from childguard.testing import TcpProxy
 from tests.test_store import PG, _pg_up
 

@@ -10,7 +10,7 @@ import pytest
 from training.build_dataset import augment, build
 from training.train import LABELS, save, train
 
-from childguard.model import LinearModel, default_model
+from childguard.linear_model import LinearModel, default_model
 
 
 @pytest.fixture(scope="module")

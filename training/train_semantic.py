@@ -30,7 +30,7 @@ from childguard.agebands import AgeBand
 from childguard.detectors import DetectionInput
 from childguard.detectors.classifier import ClassifierDetector
 from childguard.detectors.semantic import NGRAM_NAME, length_feature
-from childguard.model import LinearModel
+from childguard.linear_model import LinearModel
 from childguard.normalize import normalize
 
 from .build_dataset import _cap, build

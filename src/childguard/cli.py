@@ -392,7 +392,7 @@ def _cmd_demo(out: IO[str]) -> int:
 
 def _cmd_info(out: IO[str]) -> int:
     from .detectors import available_detectors
-    from .model import default_model
+    from .linear_model import default_model
     from .taxonomy import get_taxonomy
 
     guard = _guard()

@@ -15,12 +15,12 @@ from .decision import Decision, Reason, Resource
 from .detectors import DetectionInput, Detector, Finding, Role, build_detectors
 from .errors import ChildGuardError, DetectorError
 from .explain import explain
+from .helplines import load_directory, normalize_country
 from .inputs import parse_age, parse_role, validate_text
 from .language import UNDETERMINED, detect, normalize_code
 from .messages import choose_message
 from .normalize import normalize
 from .policy import Action, Policy, cached_policy
-from .resources import load_directory, normalize_country
 from .settings import Settings, get_settings
 from .taxonomy import CATEGORY_IDS, get_taxonomy
 

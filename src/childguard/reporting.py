@@ -17,8 +17,8 @@ from .decision import Resource
 from .errors import InvalidInputError, NotFoundError
 from .fields import Code, Prose
 from .guard import Guard
+from .helplines import normalize_country
 from .inputs import parse_age
-from .resources import normalize_country
 from .store import Store
 from .store.records import CaseRecord
 from .store.store import excerpt_of

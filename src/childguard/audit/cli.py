@@ -15,7 +15,7 @@ from ..guard import Guard
 from ..inputs import parse_child_band
 from .judges import DEFAULT_JUDGES, JudgeConfig, build_judges
 from .metrics import summarise
-from .report import load_questionnaire, write_outputs
+from .outputs import load_questionnaire, write_outputs
 from .runner import RunConfig, Target, run_cases
 from .suite import filter_cases, load_suite
 

@@ -2,8 +2,8 @@
 repetition and target, emotional dependency on an AI companion."""
 
 from .analyzers import ConversationAnalyzer, register_analyzer
-from .guard import ConversationGuard, build_store
-from .models import ConversationDecision, ConversationFinding, ConversationMessage
+from .monitor import ConversationGuard, build_store
+from .schema import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
 
 __all__ = [

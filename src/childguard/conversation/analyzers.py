@@ -11,7 +11,7 @@ from ..guard import Inspection
 from ..policy import Action
 from ..registry import Registry
 from ..settings import Settings
-from .models import ConversationFinding, ConversationMessage
+from .schema import ConversationFinding, ConversationMessage
 from .stages import HIGH_RISK, STAGES, risk, stages_in
 from .state import ConversationState, HostileEvent
 

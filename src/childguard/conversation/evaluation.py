@@ -12,7 +12,7 @@ import yaml
 
 from ..errors import InvalidInputError
 from ..policy import Action
-from .guard import ConversationGuard
+from .monitor import ConversationGuard
 
 HARMFUL = {"grooming", "sextortion", "bullying", "dependency"}
 BENIGN = {"friendly_peers", "kind_adult", "banter"}

@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from ..features import featurize, featurize_with_offsets, span_mask
-from ..model import LinearModel, default_model
+from ..linear_model import LinearModel, default_model
 from ..normalize import decode_payloads, normalize
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DetectorError, ModelError
-from ..model import LinearModel, read_model_files
+from ..linear_model import LinearModel, read_model_files
 from ..semantic import EMBED_CHARS, Encoder, get_encoder, head, set_threads, tail
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..conversation import ConversationGuard, MemoryStateStore
-from ..conversation.guard import parse_message
-from ..conversation.models import ConversationDecision, ConversationMessage
+from ..conversation.monitor import parse_message
+from ..conversation.schema import ConversationDecision, ConversationMessage
 from ..decision import Decision
 from ..errors import ChildGuardError
 from ..guard import Guard

@@ -114,7 +114,7 @@ def _run_stage(ray: Any, cfg: ScanConfig, label: str, items: list[dict[str, Any]
 
 def run_scan(cfg: ScanConfig, err: IO[str] | None = None) -> dict[str, Any]:
     """The `childguard scan` command: returns the summary it wrote to OUT/summary.json."""
-    from .report import write_reports
+    from .summary import write_reports
 
     err = err or sys.stderr
     started = time.monotonic()

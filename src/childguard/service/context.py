@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from ..agebands import AgeBand
 from ..contesting import ContestDesk
-from ..conversation.guard import ConversationGuard, build_store
+from ..conversation.monitor import ConversationGuard, build_store
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from ..conversation.models import ConversationDecision, ConversationMessage
+from ..conversation.schema import ConversationDecision, ConversationMessage
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord

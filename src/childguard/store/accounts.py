@@ -22,8 +22,8 @@ from sqlalchemy import case, delete, literal, null, or_, select, update
 
 from ..errors import AuthError, InvalidInputError, NotFoundError
 from .backoff import AddressThrottle, Backoff
-from .models import ConsoleSession, User
 from .store import Store, _utc
+from .tables import ConsoleSession, User
 
 ROLES = ("moderator", "admin")
 MIN_PASSWORD = 12

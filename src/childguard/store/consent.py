@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import InvalidInputError, NotFoundError
-from .models import Consent
 from .store import Store, _utc
+from .tables import Consent
 
 SCOPES = ("chat", "moderation", "conversation_monitoring", "review_by_humans", "reports")
 METHODS = ("signed_form", "card_check", "id_check", "video_call", "email_plus", "in_person", "other")

@@ -24,8 +24,8 @@ from ..decision import Decision
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..policy import Action
 from ..redaction import redact_personal_data
-from .models import ContestToken, ReviewCase
 from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
+from .tables import ContestToken, ReviewCase
 
 CONTESTABLE = frozenset({Action.REDIRECT, Action.BLOCK})
 CONTEST_SEVERITY = 0

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..decision import Decision
 from .journal import CountJournal
-from .models import DecisionCount, ReviewCase
 from .store import Store, _utc
+from .tables import DecisionCount, ReviewCase
 
 Cell = tuple[str, str, str, str, str, str]  # day, source, category, action, age_band, lang
 

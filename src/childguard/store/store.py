@@ -25,8 +25,8 @@ from ..settings import Settings
 from ..taxonomy import get_taxonomy
 from .crypto import Box, load_key
 from .engine import CHAIN_LOCKS, first_line, open_engine
-from .models import AuditEntry, ReviewCase
 from .records import CaseRecord
+from .tables import AuditEntry, ReviewCase
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
 BAND_ORDER = {b.value: b.order for b in AgeBand}

@@ -20,7 +20,7 @@ from ..messages import choose_nudge
 from ..policy import Action
 from ..settings import Settings, get_settings
 from .analyzers import ConversationAnalyzer, build_analyzers
-from .models import ConversationDecision, ConversationFinding, ConversationMessage
+from .schema import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
 
 log = logging.getLogger("childguard.conversation")
