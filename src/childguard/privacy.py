@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .messages import message_languages
 from .pattern_data import Pattern
 from .redaction import NAME_PATTERNS, PASSWORD, PERSONAL_DATA
 
-LANGUAGES = ("en", "fr", "es", "de", "pt", "ar", "sw", "hi", "zh", "ru")
 _F = re.IGNORECASE | re.UNICODE
 
 # personal-data pattern id -> Presidio entity and the readable placeholder
@@ -118,7 +118,10 @@ def _recognizers(lang: str) -> list[Any]:
 class Redactor:
     """Presidio analyzer + anonymizer, built once (a few hundred ms) and reused."""
 
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES, min_score: float = 0.5) -> None:
+    def __init__(self, languages: tuple[str, ...] | None = None, min_score: float = 0.5) -> None:
+        """`languages`: by default the ones the package speaks to children in (messages.yaml), so a
+        language added there is redacted here too."""
+        languages = languages or tuple(message_languages())
         import spacy
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import SpacyNlpEngine

@@ -6,6 +6,8 @@ switched on in settings (`CHILDGUARD_DETECTORS='["classifier","llm_guard"]'`).""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -65,4 +67,7 @@ def build_detectors(names: list[str], settings: Settings) -> list[Detector]:
 
 
 def _load_builtins() -> None:
-    from . import classifier, llm_guard, patterns, semantic  # noqa: F401  (registration side effect)
+    """Every module in this package registers its detectors on import, so a new detector is one file
+    here and no list to edit."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
