@@ -3,6 +3,8 @@ reads them, with the score, the threshold, the detector, the evidence and the Jo
 
 from __future__ import annotations
 
+from .age_signals import AgeSignal
+from .agebands import AgeBand
 from .deciding import TOPIC_PREFIX, Applied
 from .decision import Reason
 from .detectors import DetectionInput
@@ -56,3 +58,20 @@ def topic_reason(applied: Applied, topic: str, policy: Policy, taxonomy: Taxonom
         text=f"Sensitive but legitimate topic: {taxonomy.topics[topic].description} "
              f"Children have a right to age-appropriate information, so it is {action.value}ed, not blocked.",
     )
+
+
+# -- reasons about the input rather than a label: they are the same words wherever the guard stops early --
+
+EMPTY_INPUT = Reason(label="input", action=Action.ALLOW, clauses=["3c"], text="Empty text: nothing to check.")
+
+
+def detector_unavailable(detector: str, error: Exception) -> Reason:
+    return Reason(label="detector", action=Action.ALLOW, detector=detector, clauses=["3c"],
+                  text=f"Detector {detector} was unavailable: {error}")
+
+
+def age_signal_reason(given: AgeBand, applied: AgeBand, signals: list[AgeSignal]) -> Reason:
+    kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in signals if s.band is applied))
+    return Reason(label="age_signal", action=Action.ALLOW, clauses=["4c", "5a"],
+                  text=f"The message suggests a younger user ({kinds}): decided for age band {applied.value} "
+                       f"instead of {given.value}. Age signals only ever make protection stricter.")

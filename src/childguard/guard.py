@@ -8,13 +8,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .age_signals import AgeSignal, AgeSignalDetector, default_detector, stricter_band
+from .age_signals import AgeSignalDetector, default_detector, stricter_band
 from .agebands import AgeBand
 from .deciding import Applied, apply_policy
 from .decision import Decision, Reason, Resource
 from .detectors import DetectionInput, Detector, Finding, Role, build_detectors
 from .errors import ChildGuardError, DetectorError
-from .explain import explain
+from .explain import EMPTY_INPUT, age_signal_reason, detector_unavailable, explain
 from .helplines import load_directory, normalize_country
 from .inputs import parse_age, parse_role, validate_text
 from .language import UNDETERMINED, detect, normalize_code
@@ -94,7 +94,7 @@ class Guard:
         if signals and self.settings.age_signal_mode == "switch":
             stricter = stricter_band(band, signals, self.settings.age_signal_min_confidence)
             if stricter is not band:
-                notes.append(_age_reason(band, stricter, signals))
+                notes.append(age_signal_reason(band, stricter, signals))
                 band = stricter
         normalized = normalize(clean)
         item = DetectionInput(clean, normalized, lang_code, band, the_role)
@@ -103,8 +103,7 @@ class Guard:
             try:
                 findings.extend(detector.detect(item))
             except DetectorError as exc:
-                notes.append(Reason(label="detector", action=Action.ALLOW, detector=detector.name,
-                                       clauses=["3c"], text=f"Detector {detector.name} was unavailable: {exc}"))
+                notes.append(detector_unavailable(detector.name, exc))
         decision = self._decide(findings, notes, item, lang_code, confidence, the_country)
         if signals:
             decision.age_signals = signals
@@ -132,7 +131,7 @@ class Guard:
             action=Action.ALLOW, age_band=band, role=role, lang=lang or UNDETERMINED, lang_confidence=0.0,
             message_lang=lang or self.settings.default_language, scores=dict.fromkeys(CATEGORY_IDS, 0.0),
             flagged=[], topics=[], message=None, policy_version=self.policy.version,
-            reasons=[Reason(label="input", action=Action.ALLOW, clauses=["3c"], text="Empty text: nothing to check.")],
+            reasons=[EMPTY_INPUT],
         )
 
     def _decide(self, findings: list[Finding], notes: list[Reason], item: DetectionInput, lang: str,
@@ -177,13 +176,6 @@ class Guard:
             if hit is not None:
                 return self.directory.lookup(country, hit)
         return []
-
-
-def _age_reason(given: AgeBand, applied: AgeBand, signals: list[AgeSignal]) -> Reason:
-    kinds = ", ".join(dict.fromkeys(s.kind.replace("_", " ") for s in signals if s.band is applied))
-    return Reason(label="age_signal", action=Action.ALLOW, clauses=["4c", "5a"],
-                  text=f"The message suggests a younger user ({kinds}): decided for age band {applied.value} "
-                       f"instead of {given.value}. Age signals only ever make protection stricter.")
 
 
 _WORKER_GUARD: Guard | None = None

@@ -15,8 +15,7 @@ from ..contesting import ContestDesk, ContestReceipt, ContestRequest, ContestSta
 from ..errors import ChildGuardError
 from ..store.contests import MAX_NOTE
 from .context import ServicesDep
-from .report_page import _accept_language
-from .web import render
+from .web import accept_language, render
 
 router = APIRouter()
 
@@ -36,7 +35,7 @@ Desk = Annotated[ContestDesk, Depends(get_desk)]
 
 @router.get("/contest", response_class=HTMLResponse, include_in_schema=False)
 def contest_form(request: Request, desk: Desk, token: str = "", lang: str | None = None) -> Response:
-    return _page(desk, "contest.html", desk.lang(lang or _accept_language(request)), token=token[:64], error=None,
+    return _page(desk, "contest.html", desk.lang(lang or accept_language(request)), token=token[:64], error=None,
                  note="")
 
 

@@ -17,12 +17,7 @@ from ..errors import ChildGuardError, StoreUnavailableError
 from ..fields import Code
 from ..reporting import KINDS, ReportReceipt, ReportRequest, ReportStatus
 from .context import Services, ServicesDep
-from .web import render
-
-
-def _accept_language(request: Request) -> str | None:
-    header = request.headers.get("accept-language", "")
-    return header.split(",")[0].split(";")[0].strip() or None
+from .web import accept_language, render
 
 
 @lru_cache(maxsize=64)
@@ -66,7 +61,7 @@ router = APIRouter()
 
 @router.get("/report", response_class=HTMLResponse, include_in_schema=False)
 async def report_form(request: Request, services: ServicesDep, lang: str | None = None) -> Response:
-    return _page(services, "report.html", services.desk.lang(lang or _accept_language(request)), error=None)
+    return _page(services, "report.html", services.desk.lang(lang or accept_language(request)), error=None)
 
 
 @router.post("/report", response_class=HTMLResponse, include_in_schema=False)

@@ -35,6 +35,12 @@ def render(name: str, status_code: int = 200, referrer: str = "no-referrer", **c
     return HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, "Referrer-Policy": referrer})
 
 
+def accept_language(request: Request) -> str | None:
+    """The browser's first language: the children's pages open in it when the link names none."""
+    header = request.headers.get("accept-language", "")
+    return header.split(",")[0].split(";")[0].strip() or None
+
+
 def is_loopback(host: str | None) -> bool:
     try:
         return ipaddress.ip_address(host or "").is_loopback
