@@ -3,6 +3,7 @@ message naming the file and entry, and the anchors that make matching fast must 
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,15 @@ def test_shipped_tables_load_with_unique_kinds() -> None:
 
 
 def test_one_definition_of_redaction() -> None:
-    assert patterns.redact_personal_data is redaction.redact_personal_data
+    assert not hasattr(patterns, "redact_personal_data"), "redaction lives in childguard.redaction only"
+    package = Path(redaction.__file__).parent
+    users = [package / "redaction.py", package / "privacy.py", package / "scan" / "output.py",
+             package / "service" / "gateway.py", package / "audit" / "html.py",
+             *sorted((package / "store").glob("*.py"))]
+    for path in users:
+        imported = {n.module or "" for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(n, ast.ImportFrom)}
+        assert not any("detectors" in m for m in imported), f"{path.name} imports a detector: use redaction.py"
     assert redaction.redact_personal_data("my password is hunter2, ok") == "[private] ok"
     assert redaction.redact_personal_data("what's your address?") == "what's your address?"  # a request, no data
 

@@ -6,9 +6,8 @@ from childguard.detectors.patterns import (
     ContactRiskDetector,
     PersonalDataDetector,
     PromptInjectionDetector,
-    decode_payloads,
 )
-from childguard.normalize import normalize
+from childguard.normalize import decode_payloads, normalize
 
 
 def item(text: str, role: str = "child") -> DetectionInput:

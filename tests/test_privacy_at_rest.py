@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text, update
 
 from childguard import Guard, Settings
-from childguard.detectors.patterns import redact_personal_data
+from childguard.redaction import redact_personal_data
 from childguard.store import Store
 from childguard.store.tables import ReviewCase
 from tests.test_store import store  # noqa: F401  (the SQLite + PostgreSQL fixture)

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from ..normalize import decode_payloads
 from ..pattern_data import Pattern, pattern_table
-from ..redaction import ASKS_PERSONAL_DATA, PERSONAL_DATA, redact_personal_data
+from ..redaction import ASKS_PERSONAL_DATA, PERSONAL_DATA
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector
-
-# older import paths: redaction and payload decoding lived here before they had modules of their own
-__all__ = ["CONTACT_RISK", "PERSONAL_DATA", "PROMPT_ATTACK", "ContactRiskDetector", "Pattern",
-           "PersonalDataDetector", "PromptInjectionDetector", "combine", "decode_payloads", "redact_personal_data"]
 
 CONTACT_RISK: tuple[Pattern, ...] = pattern_table("grooming")
 PROMPT_ATTACK: tuple[Pattern, ...] = pattern_table("prompt_attack")
