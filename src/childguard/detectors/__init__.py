@@ -6,8 +6,6 @@ switched on in settings (`CHILDGUARD_DETECTORS='["classifier","llm_guard"]'`).""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -52,22 +50,14 @@ class Detector(Protocol):
     def detect(self, item: DetectionInput) -> list[Finding]: ...
 
 
-DETECTORS: Registry[Detector] = Registry("detector")
+# every module in this package registers its detectors on import: a new detector is one file here
+DETECTORS: Registry[Detector] = Registry("detector", package=__name__)
 register_detector = DETECTORS.register
 
 
 def available_detectors() -> list[str]:
-    _load_builtins()
     return DETECTORS.names()
 
 
 def build_detectors(names: list[str], settings: Settings) -> list[Detector]:
-    _load_builtins()
     return DETECTORS.build(names, settings)
-
-
-def _load_builtins() -> None:
-    """Every module in this package registers its detectors on import, so a new detector is one file
-    here and no list to edit."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")

@@ -10,8 +10,6 @@ command line picks them by name."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -61,20 +59,13 @@ class Judge(Protocol):
         """Release connections; the runner calls it when the run ends."""
 
 
-JUDGES: FactoryRegistry[JudgeConfig, Judge] = FactoryRegistry("audit judge")
+JUDGES: FactoryRegistry[JudgeConfig, Judge] = FactoryRegistry("audit judge", package=__name__)
 register_judge = JUDGES.register
 
 
 def available_judges() -> list[str]:
-    _load_builtins()
     return JUDGES.names()
 
 
 def build_judges(names: list[str], config: JudgeConfig) -> list[Judge]:
-    _load_builtins()
     return JUDGES.build(names, config)
-
-
-def _load_builtins() -> None:
-    for module in pkgutil.iter_modules(__path__):  # registration is the import's side effect
-        importlib.import_module(f"{__name__}.{module.name}")
