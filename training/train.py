@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,25 @@ def _logit(p: float) -> float:
 BENIGN_FLAG_BUDGET_PER_HEAD = 0.10 / len(CATEGORY_IDS)  # heads overlap: the union lands near 3%
 
 
+def best_threshold(scores: np.ndarray, positive: np.ndarray, own_benign: np.ndarray, grid: Iterable[float],
+                   budget: float | None, fallback: float) -> float:
+    """The threshold on `grid` with the best F1 (the first of equals) among those that flag at most `budget`
+    of the project's own benign rows; `fallback` when none keeps the budget. Topics (`budget=None`) and a
+    split without own benign rows are not budgeted. Shared by both trainers so they calibrate alike."""
+    budgeted = budget is not None and bool(own_benign.any())
+    best_t, best_f1 = fallback, -1.0
+    for t in grid:
+        pred = scores >= t
+        if budgeted and (pred & own_benign).sum() / own_benign.sum() > budget:
+            continue
+        tp = int((pred & positive).sum())
+        denom = int(pred.sum()) + int(positive.sum())
+        f1 = 2 * tp / denom if denom else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    return best_t
+
+
 def calibrate(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray, dim_bits: int,
               labels: tuple[str, ...] = LABELS) -> np.ndarray:
     """Per-head bias shift so that 0.5 sits at the threshold with the best F1 on validation rows among
@@ -91,18 +111,8 @@ def calibrate(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray,
         y = np.fromiter((label in r["labels"] for r in rows), dtype=bool, count=len(rows))
         if y.sum() < 3:
             continue
-        budgeted = not label.startswith("topic:") and own_benign.any()
-        best_t, best_f1 = 0.9, -1.0
-        for t in np.arange(0.2, 0.91, 0.05):
-            pred = probs[:, j] >= t
-            if budgeted and (pred & own_benign).sum() / own_benign.sum() > BENIGN_FLAG_BUDGET_PER_HEAD:
-                continue
-            tp = int((pred & y).sum())
-            denom = int(pred.sum()) + int(y.sum())
-            f1 = 2 * tp / denom if denom else 0.0
-            if f1 > best_f1 + 1e-9:
-                best_t, best_f1 = float(t), f1
-        shifts[j] = -_logit(best_t)
+        budget = None if label.startswith("topic:") else BENIGN_FLAG_BUDGET_PER_HEAD
+        shifts[j] = -_logit(best_threshold(probs[:, j], y, own_benign, np.arange(0.2, 0.91, 0.05), budget, 0.9))
     return shifts
 
 

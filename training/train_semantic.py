@@ -36,7 +36,7 @@ from childguard.normalize import normalize
 from .build_dataset import _cap, build
 from .embed_cache import EmbeddingCache
 from .sources_v2 import build_v2
-from .train import LABELS, OWN_SOURCES, calibrate, save, train, write_heldout
+from .train import LABELS, OWN_SOURCES, best_threshold, calibrate, save, train, write_heldout
 
 Array = npt.NDArray[np.float32]
 NGRAM_DIM_BITS = 16  # the n-gram model is now one feature of the fusion: 4x smaller than v1, 3 MB shipped
@@ -150,17 +150,9 @@ def choose_shifts(probs: Array, rows: list[dict[str, Any]], y: npt.NDArray[np.in
         yj = y[:, j].astype(bool)
         if yj.sum() < 3:
             continue
-        budgeted = not label.startswith("topic:") and own_benign.any()
-        best_t, best_f1 = 0.99, -1.0  # when no threshold keeps the budget, the strictest one
-        for t in [*np.arange(0.15, 0.951, 0.025), 0.97, 0.98, 0.99]:
-            pred = probs[:, j] >= t
-            if budgeted and (pred & own_benign).sum() / own_benign.sum() > budget:
-                continue
-            tp = int((pred & yj).sum())
-            denom = int(pred.sum()) + int(yj.sum())
-            f1 = 2 * tp / denom if denom else 0.0
-            if f1 > best_f1 + 1e-9:
-                best_t, best_f1 = float(t), f1
+        grid = [*np.arange(0.15, 0.951, 0.025), 0.97, 0.98, 0.99]
+        # when no threshold keeps the budget, the strictest one
+        best_t = best_threshold(probs[:, j], yj, own_benign, grid, None if label.startswith("topic:") else budget, 0.99)
         shifts[j] = -float(np.log(best_t / (1 - best_t)))
     return shifts
 
