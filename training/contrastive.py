@@ -93,20 +93,28 @@ def _parse(obj: object, where: str, cats: frozenset[str], topics: frozenset[str]
     return Row(text, lang, role, age, tuple(categories), topic, twin_id, kind, where)
 
 
-def iter_rows(*dirs: Path) -> Iterator[Row]:
-    """Every valid row under the folders; raises ValueError naming the file and line of the first bad one."""
+def iter_rows(*dirs: Path, skipped: list[str] | None = None) -> Iterator[Row]:
+    """Every valid row under the folders. A bad row raises ValueError naming its file and line, or, when a
+    `skipped` list is given, is left out and its reason appended there."""
     cats, topics = _taxonomy()
     for d in dirs or (ROOT,):
         for path in sorted(Path(d).rglob("*.jsonl")):
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
                 if not line.strip():
                     continue
                 where = f"{path}:{n}"
                 try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{n}: invalid JSON ({exc.msg})") from exc
-                yield _parse(obj, where, cats, topics)
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(f"{where}: invalid JSON ({exc.msg})") from exc
+                    row = _parse(obj, where, cats, topics)
+                except ValueError as exc:
+                    if skipped is None:
+                        raise
+                    skipped.append(str(exc))
+                    continue
+                yield row
 
 
 def length_band(text: str) -> str:
@@ -123,7 +131,7 @@ def check(dirs: list[Path]) -> int:
     dupes = 0
     for d in dirs:
         for path in sorted(Path(d).rglob("*.jsonl")):
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
                 if not line.strip():
                     continue
                 try:

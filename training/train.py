@@ -24,8 +24,15 @@ from childguard.normalize import normalize
 from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS
 
 from .build_dataset import build
+from .sources_v2 import _norm_key, build_v2, eval_texts
+from .sources_v3 import v3_rows
 
 LABELS: tuple[str, ...] = CATEGORY_IDS + tuple(f"topic:{t}" for t in TOPIC_IDS)
+# One class-balanced "needs intervention" head decides; the category heads only name the harm. At run time a
+# category's score is capped by the gate's (childguard.detectors.classifier), so a topic word alone, which
+# the category head may still score high, does not stop a message the gate reads as benign.
+GATE = "harm"
+MODEL_LABELS: tuple[str, ...] = (*LABELS, GATE)
 OWN_SOURCES = {"seeds", "templates", "hard"}
 TRAIN_CHARS = 1200  # long jailbreak prompts: their opening carries the attack
 
@@ -47,12 +54,14 @@ def matrix(texts: list[str], dim_bits: int) -> sp.csr_matrix:
     return x
 
 
-def _fit_head(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+def _fit_head(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int, balanced: bool = False) -> tuple[np.ndarray, float]:
     pos = int(y.sum())
     if pos == 0:
         return np.zeros(x.shape[1], dtype=np.float32), -8.0
-    # up-weight rare positives, but only by the square root of the imbalance: full balancing over-flags
-    w_pos = float(np.clip((len(y) - pos) / pos / 4.0, 1.0, 40.0))
+    # category heads: up-weight rare positives by a quarter of the imbalance (full balancing over-flags);
+    # the gate is class-balanced, its operating point is then chosen on a benign budget
+    ratio = (len(y) - pos) / pos
+    w_pos = float(np.clip(ratio, 0.2, 40.0)) if balanced else float(np.clip(ratio / 4.0, 1.0, 40.0))
     clf = LogisticRegression(C=c, solver="liblinear", dual=True, class_weight={0: 1.0, 1: w_pos},
                              random_state=seed, max_iter=300)
     clf.fit(x, y)
@@ -62,11 +71,19 @@ def _fit_head(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.
 def train(rows: list[dict[str, Any]], dim_bits: int = DEFAULT_DIM_BITS, c: float = 4.0,
           seed: int = 13, labels: tuple[str, ...] = LABELS, n_jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
     x = matrix([r["text"] for r in rows], dim_bits)
-    targets = [np.fromiter((label in r["labels"] for r in rows), dtype=np.int8, count=len(rows)) for label in labels]
-    fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_head)(x, y, c, seed) for y in targets)
+    targets = [target(rows, label) for label in labels]
+    fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_head)(x, y, c, seed, label == GATE)
+                                     for label, y in zip(labels, targets, strict=True))
     weights = np.stack([w for w, _ in fitted], axis=1).astype(np.float32)
     bias = np.asarray([b for _, b in fitted], dtype=np.float32)
     return weights, bias
+
+
+def target(rows: list[dict[str, Any]], label: str) -> np.ndarray:
+    if label == GATE:
+        return np.fromiter((any(not lab.startswith("topic:") for lab in r["labels"]) for r in rows), dtype=np.int8,
+                           count=len(rows))
+    return np.fromiter((label in r["labels"] for r in rows), dtype=np.int8, count=len(rows))
 
 
 def _logit(p: float) -> float:
@@ -160,6 +177,201 @@ def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:
                          + "\n")
 
 
+GATE_BENIGN_BUDGET = 0.02  # per slice of varied benign text: corpora, twins, the project's own benign rows
+SHORT_REPLY_BUDGET = 0.0  # bare numbers, "ok", emojis: never stopped
+
+
+def benign_slice(r: dict[str, Any]) -> str | None:
+    """Which kind of benign text a row is, for the gate's budget; None for harmful rows and noisy public
+    benign rows (benign tweets of hate sets), which are scored but not budgeted."""
+    if any(not lab.startswith("topic:") for lab in r["labels"]):
+        return None
+    if r.get("kind") == "short_reply":
+        return "short_replies"
+    if r["source"].startswith("benign:"):
+        return "corpora"
+    if r["source"] == "contrastive":
+        return "twins"
+    if r["source"] in OWN_SOURCES:
+        return "own"
+    return None
+
+
+def detector_probs(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray, dim_bits: int,
+                   labels: tuple[str, ...]) -> np.ndarray:
+    """Raw head probabilities as the detector computes them (windows, sentences, payloads), before gating."""
+    from childguard.detectors.classifier import raw_scores
+    from childguard.linear_model import LinearModel
+
+    model = LinearModel(labels, weights.astype(np.float32), bias.astype(np.float32), dim_bits, {})
+    return np.stack([raw_scores(model, r["text"], normalize(r["text"]).text) for r in rows])
+
+
+def calibrate_gated(rows: list[dict[str, Any]], probs: np.ndarray,
+                    labels: tuple[str, ...] = MODEL_LABELS) -> tuple[np.ndarray, dict[str, Any]]:
+    """Bias shifts that put 0.5 at each head's operating point. The gate first: the best F1 at harmful-vs-
+    benign among thresholds that stop at most GATE_BENIGN_BUDGET of every benign slice (and no short reply);
+    then each category: the best F1 at naming it among the rows the gate lets through, as at run time."""
+    gate_j = labels.index(GATE)
+    harmful = target(rows, GATE).astype(bool)
+    slices = np.asarray([benign_slice(r) or "" for r in rows])
+    grid = np.round(np.arange(0.05, 0.991, 0.01), 2)
+    best_t, best_f1 = 0.99, -1.0
+    for t in grid:
+        pred = probs[:, gate_j] >= t
+        over = False
+        for name in ("corpora", "twins", "own", "short_replies"):
+            m = slices == name
+            budget = SHORT_REPLY_BUDGET if name == "short_replies" else GATE_BENIGN_BUDGET
+            if m.any() and pred[m].mean() > budget:
+                over = True
+        if over:
+            continue
+        tp = int((pred & harmful).sum())
+        f1 = 2 * tp / (int(pred.sum()) + int(harmful.sum()))
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    shifts = np.zeros(len(labels), dtype=np.float32)
+    shifts[gate_j] = -_logit(best_t)
+    passed = probs[:, gate_j] >= best_t
+    for j, label in enumerate(labels):
+        if label == GATE:
+            continue
+        y = target(rows, label).astype(bool)
+        if y.sum() < 3:
+            continue
+        if label.startswith("topic:"):
+            t = best_threshold(probs[:, j], y, np.zeros(len(rows), bool), np.arange(0.2, 0.91, 0.05), None, 0.9)
+        else:
+            t = best_threshold(np.where(passed, probs[:, j], 0.0), y, np.zeros(len(rows), bool),
+                               np.arange(0.2, 0.91, 0.05), None, 0.9)
+        shifts[j] = -_logit(t)
+    gate_report = {"threshold": best_t, "val_f1": round(best_f1, 3),
+                   "val_recall": round(float(passed[harmful].mean()), 3),
+                   "val_benign_stopped": {name: round(float(passed[slices == name].mean()), 4)
+                                          for name in ("corpora", "twins", "own", "short_replies")
+                                          if (slices == name).any()}}
+    return shifts, gate_report
+
+
+def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, labels: tuple[str, ...] = MODEL_LABELS
+                  ) -> dict[str, Any]:
+    """Held-out figures of the shipped operating point: the gate per benign slice and per language, and each
+    category as the detector reports it (capped by the gate)."""
+    gate_j = labels.index(GATE)
+    gate = probs[:, gate_j] >= 0.5
+    harmful = target(rows, GATE).astype(bool)
+    slices = np.asarray([benign_slice(r) or "" for r in rows])
+    langs = np.asarray([r["lang"] for r in rows])
+    by_lang = {}
+    for lang in sorted(set(langs.tolist())):
+        m = langs == lang
+        if (m & harmful).sum() >= 20:
+            by_lang[lang] = {"harmful_recall": round(float(gate[m & harmful].mean()), 3),
+                             "benign_stopped": round(float(gate[m & ~harmful].mean()), 4) if (m & ~harmful).any()
+                             else None, "n": int(m.sum())}
+    out: dict[str, Any] = {
+        "gate": {"harmful_recall": round(float(gate[harmful].mean()), 3),
+                 "benign_stopped": {name: round(float(gate[slices == name].mean()), 4)
+                                    for name in ("corpora", "twins", "own", "short_replies") if (slices == name).any()},
+                 "by_language": by_lang},
+        "heads": {},
+    }
+    for j, label in enumerate(labels):
+        if label == GATE:
+            continue
+        y = target(rows, label).astype(bool)
+        pred = probs[:, j] >= 0.5
+        if not label.startswith("topic:"):
+            pred &= gate
+        tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        out["heads"][label] = {"precision": round(p, 3), "recall": round(r, 3),
+                               "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": int(y.sum())}
+    return out
+
+
+CHILD_QUESTION_KINDS = {"child_question", "definition", "support_seeking"}
+HELDOUT_SETS: dict[str, Any] = {
+    "twins": lambda r: r["source"] == "contrastive" and r.get("twin_id") is not None,
+    "polyguard_social": lambda r: r["source"] == "polyguard_social",
+    "rtp_lx": lambda r: r["source"] == "rtp_lx",
+    "children_questions": lambda r: r["source"] == "contrastive" and r.get("kind") in CHILD_QUESTION_KINDS,
+    "short_replies": lambda r: r.get("kind") == "short_reply",
+}
+
+
+def write_heldout_sets(folder: Path, rows: list[dict[str, Any]]) -> None:
+    """One file per held-out set for `childguard eval-public --heldout-dir`: each row keeps its role and its
+    child's age (children's questions are asked at age 10, the issue's over-blocking check)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, keep in HELDOUT_SETS.items():
+        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for r in rows:
+                if not keep(r):
+                    continue
+                label = next((lab for lab in r["labels"] if not lab.startswith("topic:")), "benign")
+                age = 10 if name == "children_questions" else r.get("age", 15)
+                fh.write(json.dumps({"text": r["text"], "label": label, "lang": r["lang"], "source": r["source"],
+                                     "role": r.get("role", "child"), "age": age if age is not None else 18},
+                                    ensure_ascii=False) + "\n")
+
+
+def dedupe(rows: list[dict[str, Any]], banned: set[str]) -> list[dict[str, Any]]:
+    """One row per text (the first source wins), and nothing that equals a public evaluation row."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        key = _norm_key(r["text"])
+        if not key or key in seen or key in banned:
+            continue
+        seen.add(key)
+        out.append(r)
+    return out
+
+
+def main_v3(args: argparse.Namespace) -> None:
+    """Data v3 (v1 + v2 sources + contrastive pairs, polyguard_social, rtp_lx) and the gated heads: one fit
+    on 80 % of the training groups, operating points on the other 20 % (twins included)."""
+    t0 = time.perf_counter()
+    rows = build(args.shared, seed=args.seed, reviewed=args.reviewed)
+    rows += build_v2(args.shared, args.eval_dir, args.seed) + v3_rows(args.shared)
+    rows = dedupe(rows, eval_texts(args.eval_dir))
+    train_rows = [r for r in rows if r["split"] == "train"]
+    test_rows = [r for r in rows if r["split"] == "test"]
+    fit_rows = [r for r in train_rows if zlib.crc32(("val" + r["group"]).encode()) % 5 != 0]
+    val_rows = [r for r in train_rows if zlib.crc32(("val" + r["group"]).encode()) % 5 == 0]
+    print(f"{len(fit_rows)} fit rows, {len(val_rows)} validation rows, {len(test_rows)} held-out rows", flush=True)
+    weights, bias = train(fit_rows, args.dim_bits, c=args.c, seed=args.seed, labels=MODEL_LABELS)
+    print(f"fitted in {time.perf_counter() - t0:.0f}s", flush=True)
+    shipped = weights.astype(np.float16).astype(np.float32)
+    shifts, gate_report = calibrate_gated(val_rows, detector_probs(val_rows, shipped, bias, args.dim_bits,
+                                                                   MODEL_LABELS))
+    bias = (bias + shifts).astype(np.float32)
+    metrics = gated_metrics(test_rows, detector_probs(test_rows, shipped, bias, args.dim_bits, MODEL_LABELS))
+    digest = hashlib.sha256(shipped.tobytes() + bias.tobytes()).hexdigest()[:16]
+    meta = {
+        "labels": list(MODEL_LABELS), "gate": GATE, "data": "v3", "dim_bits": args.dim_bits, "seed": args.seed,
+        "features": "char 2-5 grams + word 1-2 grams, hashed (childguard.features)",
+        "train_rows": len(fit_rows), "validation_rows": len(val_rows), "heldout_rows": len(test_rows),
+        "sources": sorted({r["source"] for r in rows}), "languages": sorted({r["lang"] for r in rows}),
+        "weights_sha256_16": digest,
+        "calibrated_thresholds": {lab: round(float(1 / (1 + np.exp(s))), 2)
+                                  for lab, s in zip(MODEL_LABELS, shifts, strict=True)},
+        "validation_gate": gate_report,
+        "heldout_gate": metrics["gate"],
+        "heldout_head_metrics": metrics["heads"],
+    }
+    save(args.out, weights, bias, meta)
+    write_heldout(args.heldout, test_rows)
+    write_heldout_sets(args.heldout.parent / "heldout_sets", test_rows)
+    print(json.dumps({"validation_gate": gate_report, "heldout_gate": metrics["gate"]}, indent=1))
+    for label, m in metrics["heads"].items():
+        print(f"{label:28s} P={m['precision']:.2f} R={m['recall']:.2f} F1={m['f1']:.2f} n={m['support']}")
+    print(f"weights digest {digest}; total {time.perf_counter() - t0:.1f}s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
@@ -169,7 +381,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--reviewed", type=Path, action="append", default=[],
                     help="false alarms exported from the moderators' console (JSONL), as benign rows; repeatable")
+    ap.add_argument("--data", choices=["v1", "v3"], default="v3",
+                    help="v3: every source plus the contrastive pairs, with the gate head (the default model)")
+    ap.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"),
+                    help="public evaluation sets: never trained on; rows equal to theirs are dropped")
+    ap.add_argument("--c", type=float, default=4.0, help="inverse regularisation of every head")
     args = ap.parse_args()
+    if args.data == "v3":
+        main_v3(args)
+        return
 
     t0 = time.perf_counter()
     rows = build(args.shared, seed=args.seed, reviewed=args.reviewed)

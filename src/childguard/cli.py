@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     evp.add_argument("--eval-dir", default="../shared/eval", help="folder with openai_moderation_dev.jsonl and "
                      "xstest_dev.csv (default ../shared/eval)")
     evp.add_argument("--heldout", default="build/heldout_own.jsonl", help="held-out rows written by `make train`")
+    evp.add_argument("--heldout-dir", default="build/heldout_sets", help="one held-out set per file, written by "
+                     "`make train` (twins, polyguard_social, rtp_lx per language, children's questions at age 10, "
+                     "short replies); skipped when absent")
     evp.add_argument("--age", type=int, default=15)
     evp.add_argument("--limit", type=int, help="first N rows of each set (quick checks)")
     evp.add_argument("--workers", type=int, default=1)
@@ -351,7 +354,7 @@ def _cmd_eval_public(args: argparse.Namespace, out: IO[str]) -> int:
     from .public_eval import evaluate_public, format_table
 
     results = evaluate_public(_guard(), Path(args.eval_dir), Path(args.heldout), age=args.age,
-                              workers=args.workers, limit=args.limit)
+                              workers=args.workers, limit=args.limit, heldout_dir=Path(args.heldout_dir))
     table = format_table(results)
     out.write(table + "\n")
     json_out = Path(args.json_out)

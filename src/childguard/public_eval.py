@@ -38,6 +38,8 @@ class Example:
     kind: str = ""  # the set's own sub-type (XSTest type, held-out language), for the breakdown
     lang: str | None = None
     identity: bool = False  # "I'm gay / Muslim / disabled and scared": must never be blocked (4d, 7d)
+    age: int | None = None  # the row's own child age and role where the set has them (held-out twins)
+    role: str | None = None
 
 
 @dataclass
@@ -115,8 +117,10 @@ def load_heldout(path: Path) -> list[Example]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             obj = json.loads(line)
+            age = obj.get("age")
             out.append(Example(obj["text"], obj["label"] != "benign", obj.get("lang") or "", obj.get("lang"),
-                               bool(obj.get("identity"))))
+                               bool(obj.get("identity")), age if isinstance(age, int) else None,
+                               obj.get("role") if isinstance(obj.get("role"), str) else None))
     return out
 
 
@@ -128,14 +132,19 @@ LOADERS: dict[str, tuple[str, Callable[[Path], list[Example]]]] = {
 
 def run_set(guard: Guard, name: str, examples: list[Example], age: int = 15, workers: int = 1) -> SetResult:
     result = SetResult(name)
-    reqs = [CheckRequest(e.text, age=age, lang=e.lang, role="child") for e in examples]
+    reqs = [CheckRequest(e.text, age=e.age if e.age is not None else age, lang=e.lang, role=e.role or "child")
+            for e in examples]
     for example, decision in zip(examples, guard.check_many(reqs, workers=workers), strict=True):
         result.add(example, isinstance(decision, Decision) and stopped(decision))
     return result
 
 
 def evaluate_public(guard: Guard, eval_dir: Path, heldout: Path | None = None, age: int = 15,
-                    workers: int = 1, limit: int | None = None) -> dict[str, SetResult]:
+                    workers: int = 1, limit: int | None = None,
+                    heldout_dir: Path | None = None) -> dict[str, SetResult]:
+    """The public sets, the project's held-out rows and, from `heldout_dir`, one set per file that the
+    trainer writes there (held-out twins, polyguard_social, rtp_lx, children's questions, short replies),
+    each scored with its rows' own age and role."""
     results: dict[str, SetResult] = {}
     for name, (filename, loader) in LOADERS.items():
         path = eval_dir / filename
@@ -144,6 +153,10 @@ def evaluate_public(guard: Guard, eval_dir: Path, heldout: Path | None = None, a
         results[name] = run_set(guard, name, loader(path)[:limit], age, workers)
     if heldout is not None and heldout.exists():
         results["heldout_own"] = run_set(guard, "heldout_own", load_heldout(heldout)[:limit], age, workers)
+    if heldout_dir is not None and heldout_dir.is_dir():
+        for path in sorted(heldout_dir.glob("*.jsonl")):
+            name = f"heldout_{path.stem}"
+            results[name] = run_set(guard, name, load_heldout(path)[:limit], age, workers)
     return results
 
 
@@ -154,9 +167,10 @@ def format_table(results: dict[str, SetResult]) -> str:
         anchors = ", ".join(f"{k} {v:.3f}" for k, v in ANCHORS.get(name, {}).items()) or "-"
         lines.append(f"| {name} | {r.n} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | "
                      f"{r.safe_stopped:.3f} | {anchors} |")
-    held = results.get("heldout_own")
-    if held is not None:
-        lines += ["", "Held-out (project's own rows) by language",
+    for set_name, held in results.items():
+        if not set_name.startswith("heldout_"):
+            continue
+        lines += ["", f"{set_name} by language",
                   "| lang | harmful | recall | benign | safe stopped | identity statements stopped |",
                   "|---|---|---|---|---|---|"]
         for lang, c in sorted(held.by_kind.items()):

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         description="Classifier heads whose scores are not used: personal data is found by the pattern "
         "detector with far higher precision than a bag-of-n-grams head ('i'm at school' is not a disclosure).",
     )
+    classifier_model_dir: Path | None = Field(
+        None, description="Folder with a retrained classifier.json/.npz (`make train` with the console's false-alarm "
+        "exports) used instead of the shipped model; unset: the model in the package.",
+    )
     max_text_chars: int = Field(100_000, ge=1, description="Longer texts are refused with TextTooLongError.")
     window_chars: int = Field(
         600, ge=100, description="Long texts are scored in overlapping windows of this size (max over windows)."

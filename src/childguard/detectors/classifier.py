@@ -1,10 +1,16 @@
 """The embedded multilingual classifier as a detector. Long texts are scored in overlapping
 windows (a harmful sentence inside a long essay must not be diluted away), and base64 payloads
-are decoded and scored too."""
+are decoded and scored too.
+
+A model with a gate head ("harm", a class-balanced "needs intervention" head) caps every category's score
+by the gate's: category heads learn which harm it is, the gate whether there is harm at all, so a topic word
+that a category head over-weights ("kill a Python process") does not stop the message on its own."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +20,7 @@ from ..normalize import decode_payloads, normalize
 from ..settings import Settings
 from . import DetectionInput, Finding, register_detector
 
+GATE_LABEL = "harm"
 _SENTENCE_END = re.compile(r"(?<=[.!?;\n。！？؟।])\s*")
 MIN_SENTENCE_CHARS = 12
 
@@ -47,6 +54,28 @@ def chunks(text: str, size: int) -> list[Span]:
     return windows(text, size) + sentences(text)
 
 
+def raw_scores(model: LinearModel, text: str, normalized_text: str, window_chars: int = 600) -> np.ndarray:
+    """Every head's probability, max over the text's windows and sentences and any decoded payload; the
+    trainer calibrates on exactly these scores."""
+    idx, starts, ends = featurize_with_offsets(normalized_text, model.dim_bits)
+    masks = [span_mask(starts, ends, a, b) for a, b in chunks(normalized_text, window_chars)]
+    probs = model.score_spans(idx, masks)
+    for payload in decode_payloads(text):
+        decoded = featurize(normalize(payload).text, model.dim_bits)
+        probs = np.maximum(probs, model.score_features(decoded))
+    return probs
+
+
+def gated(labels: tuple[str, ...], probs: np.ndarray) -> dict[str, float]:
+    """Label -> score, each category capped by the gate when the model has one (topics are not harm: they
+    adapt an answer and are never capped); the gate itself is not a label of the taxonomy."""
+    scores = dict(zip(labels, probs.tolist(), strict=True))
+    gate = scores.pop(GATE_LABEL, None)
+    if gate is None:
+        return scores
+    return {label: s if label.startswith("topic:") else min(s, gate) for label, s in scores.items()}
+
+
 class ClassifierDetector:
     name = "classifier"
 
@@ -56,14 +85,7 @@ class ClassifierDetector:
         self.ignore = ignore
 
     def scores(self, item: DetectionInput) -> dict[str, float]:
-        text = item.normalized.text
-        idx, starts, ends = featurize_with_offsets(text, self.model.dim_bits)
-        masks = [span_mask(starts, ends, a, b) for a, b in chunks(text, self.window_chars)]
-        probs = self.model.score_spans(idx, masks)
-        for payload in decode_payloads(item.text):
-            decoded = featurize(normalize(payload).text, self.model.dim_bits)
-            probs = np.maximum(probs, self.model.score_features(decoded))
-        return dict(zip(self.model.labels, probs.tolist(), strict=True))
+        return gated(self.model.labels, raw_scores(self.model, item.text, item.normalized.text, self.window_chars))
 
     def detect(self, item: DetectionInput) -> list[Finding]:
         return [Finding(label, score, self.name) for label, score in self.scores(item).items()
@@ -72,4 +94,10 @@ class ClassifierDetector:
 
 @register_detector("classifier")
 def _classifier(settings: Settings) -> ClassifierDetector:
-    return ClassifierDetector(default_model(), settings.window_chars, frozenset(settings.classifier_ignore))
+    model = default_model() if settings.classifier_model_dir is None else model_from(settings.classifier_model_dir)
+    return ClassifierDetector(model, settings.window_chars, frozenset(settings.classifier_ignore))
+
+
+@lru_cache(maxsize=4)
+def model_from(directory: Path) -> LinearModel:
+    return LinearModel.load(directory)

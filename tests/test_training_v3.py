@@ -1,0 +1,122 @@
+"""Data v3 and the gated classifier: pairs stay on one side of a split, the gate's operating point keeps its
+benign budget on every slice, a category never outscores the gate, and a retrained model can be served."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from training.build_dataset import build
+from training.contrastive import iter_rows
+from training.sources_v3 import contrastive_rows, polyguard_category
+from training.train import GATE, MODEL_LABELS, calibrate_gated, save, train, write_heldout_sets
+
+from childguard import Guard
+from childguard.detectors.classifier import gated
+from childguard.public_eval import evaluate_public
+from childguard.settings import Settings
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def _row(text: str, cats: list[str], twin: str | None, kind: str, **extra: object) -> str:
+    obj = {"text": text, "lang": "en", "role": "child", "age": 12, "categories": cats, "topic": None,
+           "twin_id": twin, "kind": kind, **extra}
+    return json.dumps(obj)
+
+
+def test_polyguard_categories_map_to_the_taxonomy() -> None:
+    assert polyguard_category("Child Sexual Exploitation (CSE)") == "sexual_minors"
+    assert polyguard_category("Suicide, Self-Injury & Eating Disorders") == "self_harm"
+    assert polyguard_category("Hate Speech & Protected Groups") == "hate"
+    assert polyguard_category("General Harassment & Bullying") == "cyberbullying"
+    assert polyguard_category("Intellectual Property & Game Integrity") is None  # no counterpart: left out
+
+
+def test_invalid_contrastive_rows_are_named_or_left_out(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "x.jsonl").write_text(
+        _row("i want to hurt myself tonight", ["self_harm"], "t1", "harmful") + "\n"
+        + _row("my friend hurt herself, how do i help", [], "t1", "support_seeking") + "\n"
+        + _row("bad", ["not_a_category"], "t2", "harmful") + "\n" + "{not json\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x\.jsonl:3"):
+        list(iter_rows(tmp_path))
+    skipped: list[str] = []
+    rows = list(iter_rows(tmp_path, skipped=skipped))
+    assert [r.harmful for r in rows] == [True, False] and len(skipped) == 2
+
+
+def test_twins_share_one_side_of_every_split(tmp_path: Path) -> None:
+    lines = []
+    for i in range(60):
+        lines.append(_row(f"how do i hurt myself number {i}", ["self_harm"], f"p{i}", "harmful"))
+        lines.append(_row(f"how do i help a friend number {i}", [], f"p{i}", "support_seeking"))
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "pairs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = contrastive_rows(tmp_path)
+    by_twin: dict[str, set[str]] = {}
+    for r in rows:
+        by_twin.setdefault(r["twin_id"], set()).add(r["split"])
+    assert len(rows) == 120 and all(len(s) == 1 for s in by_twin.values())
+    assert {"train", "test"} == {next(iter(s)) for s in by_twin.values()}
+
+
+def test_a_category_never_scores_above_the_gate() -> None:
+    labels = ("violence", "topic:conflict_history", GATE)
+    scores = gated(labels, np.asarray([0.97, 0.8, 0.2], dtype=np.float32))
+    assert scores["violence"] == pytest.approx(0.2)
+    assert scores["topic:conflict_history"] == pytest.approx(0.8)  # topics adapt an answer: never capped
+    assert GATE not in scores
+    assert gated(("violence",), np.asarray([0.9], dtype=np.float32)) == {"violence": pytest.approx(0.9)}
+
+
+def test_the_gate_keeps_its_budget_on_every_benign_slice() -> None:
+    rng = np.random.default_rng(1)
+    rows, gate = [], []
+    for _ in range(400):
+        rows.append({"labels": ["violence"], "source": "contrastive", "text": "x"})
+        gate.append(rng.uniform(0.4, 1.0))
+    for _ in range(400):  # twins score high: they are the hard negatives
+        rows.append({"labels": [], "source": "contrastive", "kind": "child_question", "text": "x"})
+        gate.append(rng.uniform(0.0, 0.8))
+    for _ in range(400):
+        rows.append({"labels": [], "source": "benign:news", "text": "x"})
+        gate.append(rng.uniform(0.0, 0.3))
+    probs = np.zeros((len(rows), len(MODEL_LABELS)), dtype=np.float32)
+    probs[:, MODEL_LABELS.index(GATE)] = gate
+    probs[:, MODEL_LABELS.index("violence")] = [0.9 if r["labels"] else 0.1 for r in rows]
+    shifts, report = calibrate_gated(rows, probs)
+    assert report["val_benign_stopped"]["twins"] <= 0.02 and report["val_benign_stopped"]["corpora"] <= 0.02
+    assert 0.75 <= report["threshold"] <= 0.85  # the twins' budget binds, not the corpora's
+    gate_t = 1 / (1 + np.exp(shifts[MODEL_LABELS.index(GATE)]))
+    assert gate_t == pytest.approx(report["threshold"], abs=1e-4)
+
+
+def test_a_retrained_model_is_served_from_its_folder(tmp_path: Path) -> None:
+    rows = [r for r in build(None) if r["split"] == "train"][::6]
+    labels = ("self_harm", "grooming")
+    w, b = train(rows, dim_bits=12, labels=labels, n_jobs=1)
+    save(tmp_path, w, b + 30.0, {"labels": list(labels), "dim_bits": 12})  # every head far over 0.5
+    guard = Guard(Settings(classifier_model_dir=tmp_path, detectors=["classifier"]))
+    decision = guard.check("what is the capital of France?", age=12)
+    assert "self_harm" in decision.flagged  # the folder's (deliberately hair-trigger) model decided
+    assert "self_harm" not in Guard(Settings(detectors=["classifier"])).check("what is the capital of France?",
+                                                                              age=12).flagged
+
+
+@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval is not beside this checkout")
+def test_heldout_sets_are_scored_with_their_rows_age_and_role(tmp_path: Path) -> None:
+    rows = [
+        {"text": "what does pornography mean?", "labels": ["topic:body_puberty"], "lang": "en", "source": "contrastive",
+         "kind": "child_question", "role": "child", "age": 14, "twin_id": "a"},
+        {"text": "12", "labels": [], "lang": "en", "source": "contrastive", "kind": "short_reply", "role": "child",
+         "age": 12, "twin_id": None},
+    ]
+    write_heldout_sets(tmp_path, rows)
+    kept = json.loads((tmp_path / "children_questions.jsonl").read_text().splitlines()[0])
+    assert kept["age"] == 10 and kept["label"] == "benign"  # children's questions are asked at age 10
+    results = evaluate_public(Guard(), EVAL, None, limit=3, heldout_dir=tmp_path)
+    assert results["heldout_children_questions"].n == 1 and results["heldout_short_replies"].n == 1
+    assert results["heldout_polyguard_social"].n == 0
