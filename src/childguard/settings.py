@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=1, description="per API key (or client address without one)")
     rate_limit_burst: int = Field(200, ge=1)
     max_inputs: int = Field(100, ge=1, description="texts per moderation request")
+    max_dialogue_messages: int = Field(500, ge=1, description="messages per whole-dialogue check")
     max_request_chars: int = Field(200_000, ge=1, description="characters of text in one request, all fields "
                                    "together; more gets HTTP 413 (a budget on the CPU one request may take)")
     cpu_threads: int = Field(2, ge=1, description="decision workers per process (off the event loop)")
