@@ -89,6 +89,15 @@ class MeteredCounter(DecisionCounter):
         count_decision(decision, source)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_of(scope: Scope) -> str:
+    """Clients may send any token as a method; only the standard ones become label values."""
+    method = str(scope.get("method", ""))
+    return method if method in METHODS else "other"
+
+
 def route_of(scope: Scope, routes: list[Any]) -> str:
     """The template of the route that served (or would serve) the request: `/v1/conversations/{conversation}`,
     never the path itself. Requests refused before routing (401, 413, 429) are matched here."""
@@ -125,7 +134,7 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route, method = route_of(scope, self.routes), str(scope.get("method", ""))
+            route, method = route_of(scope, self.routes), method_of(scope)
             REQUESTS.labels(route, method, str(status)).inc()
             LATENCY.labels(route, method).observe(time.perf_counter() - start)
             if status in (502, 504):
