@@ -75,3 +75,11 @@ def test_a_harmful_answer_is_replaced_plain_and_streamed(proxy: Any, stream: boo
     assert "bomb" not in answer and "helpline" in answer.lower()
     if stream:  # the harmless start was released as it came; the harmful end never was
         assert answer.startswith("The weather is sunny")
+
+
+def test_a_mode_it_does_not_run_in_is_refused_at_start_up() -> None:
+    from childguard.integrations.litellm import ChildGuardGuardrail
+
+    with pytest.raises(ValueError, match="during_call"):
+        ChildGuardGuardrail(guardrail_name="childguard", event_hook="during_call")
+    assert ChildGuardGuardrail(guardrail_name="childguard", event_hook=["pre_call", "post_call"]).holdback_chars == 60

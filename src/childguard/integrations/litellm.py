@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from litellm.integrations.custom_guardrail import CustomGuardrail
+from litellm.types.guardrails import GuardrailEventHooks
 
 from ..decision import Decision
 from ..errors import InvalidInputError
@@ -59,6 +60,8 @@ class ChildGuardGuardrail(CustomGuardrail):
         self.guard = guard or Guard()
         self.defaults: dict[str, Any] = {"age": age, "lang": lang, "country": country}
         self.holdback_chars = holdback_chars
+        # LiteLLM then refuses, at start-up, a mode this guardrail would silently not run in (during_call)
+        kwargs.setdefault("supported_event_hooks", [GuardrailEventHooks.pre_call, GuardrailEventHooks.post_call])
         super().__init__(**kwargs)
 
     # -- per request -----------------------------------------------------------------------------------
