@@ -271,7 +271,7 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
 
         # migrate and create the key file once, here, so the workers do not race to do it
         Store(settings).engine.dispose()
-        prepare_multiprocess(settings.metrics_dir)  # /metrics then sums every worker
+        prepare_multiprocess(settings.metrics_dir or settings.key_file.parent / "metrics")  # /metrics sums workers
         app = "childguard.service.app:create_app"
     base = f"http://{host}:{port}"
     gateway = "" if settings.upstream_url else "  (no upstream model configured: chat answers 503; see README)\n"

@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     spool_file: Path = Field(Path("childguard-data/spool.log"), description="encrypted, fsynced spool of "
                              "escalations and reports written while the database is unreachable")
     spool_replay_s: float = Field(1.0, gt=0, description="how often the spool is replayed into the database")
-    metrics_dir: Path = Field(Path("childguard-data/metrics"), description="where `serve --workers N` keeps the "
-                              "workers' Prometheus samples (emptied at start), so /metrics sums every worker")
+    metrics_dir: Path | None = Field(None, description="where `serve --workers N` keeps the workers' Prometheus "
+                                     "samples (emptied at start), so /metrics sums every worker; default: "
+                                     "`metrics/` next to the key file (the service's data directory)")
     upstream_url: str | None = Field(None, description="OpenAI-compatible base URL the chat gateway forwards to")
     upstream_model: str | None = Field(None, description="model name sent upstream (default: the client's)")
     upstream_api_key: str | None = Field(None, repr=False)
