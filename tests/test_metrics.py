@@ -30,7 +30,7 @@ from childguard.service.metrics import OVERLOADED, QUEUE_DEPTH
 from childguard.service.offload import DecisionPool
 from childguard.store.records import CaseRecord
 from childguard.store.spool import Spool
-from childguard.testing import chat_server
+from childguard.testing import TcpProxy, chat_server
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -201,3 +201,19 @@ def test_several_workers_report_one_sum(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_redis_health_follows_redis() -> None:
+    from tests.test_conversation import _redis_up
+    from tests.test_service import _serve
+
+    if not _redis_up():
+        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    with TcpProxy("127.0.0.1", 6379) as proxy:
+        for base in _serve(Settings(conversation_store="redis", redis_url=f"redis://127.0.0.1:{proxy.port}/0")):
+            up = {("store", "redis")}
+            assert scrape(base)[1][("childguard_store_up", frozenset(up))] == 1
+            proxy.stop()
+            assert scrape(base)[1][("childguard_store_up", frozenset(up))] == 0
+            proxy.start()
+            assert scrape(base)[1][("childguard_store_up", frozenset(up))] == 1
