@@ -141,8 +141,13 @@ class HttpMetrics:
                 count_upstream_error(route, "request")
 
 
+# read once, as prometheus-client reads it when imported: its samples go to files only if the variable was
+# set then, so a variable set later (by `serve` in the parent process) must not switch how this one renders
+_MULTIPROC_DIR = os.environ.get(MULTIPROC_ENV) or None
+
+
 def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
+    return _MULTIPROC_DIR
 
 
 def prepare_multiprocess(directory: os.PathLike[str] | str) -> None:
