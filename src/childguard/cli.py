@@ -269,10 +269,12 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     if args.workers == 1:
         app: Any = create_app(settings)
     else:
+        from .service.metrics import prepare_multiprocess
         from .store import Store
 
         # migrate and create the key file once, here, so the workers do not race to do it
         Store(settings).engine.dispose()
+        prepare_multiprocess(settings.metrics_dir or settings.key_file.parent / "metrics")  # /metrics sums workers
         app = "childguard.service.app:create_app"
     base = f"http://{host}:{port}"
     gateway = "" if settings.upstream_url else "  (no upstream model configured: chat answers 503; see README)\n"
@@ -284,7 +286,8 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
               f"  transparency: {base}/transparency   (JSON: {base}/v1/transparency)\n"
               f"  console:      {base}/console   (create a moderator: childguard users add NAME)\n"
               f"  consent:      POST {base}/v1/consents\n"
-              f"  health: {base}/healthz   readiness: {base}/readyz   API docs: {base}/docs\n"
+              f"  health: {base}/healthz   readiness: {base}/readyz   metrics: {base}/metrics\n"
+              f"  API docs: {base}/docs\n"
               f"  store: {make_url(settings.database_url).render_as_string(hide_password=True)}"
               f"   workers: {args.workers}\n")
     out.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .age_signals import AgeSignalDetector, default_detector, stricter_band
 from .agebands import AgeBand
@@ -23,6 +23,9 @@ from .normalize import normalize
 from .policy import Action, Policy, cached_policy
 from .settings import Settings, get_settings
 from .taxonomy import CATEGORY_IDS, get_taxonomy
+
+if TYPE_CHECKING:
+    from .conversation.dialogue import DialogueDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,15 @@ class Guard:
         if signals:
             decision.age_signals = signals
         return Inspection(decision, findings, normalized.text)
+
+    def check_conversation(self, messages: object, *, child: str | None = None, age: object = None,
+                           lang: str | None = None, country: str | None = None) -> DialogueDecision:
+        """A whole OpenAI-style dialogue (roles user/assistant/tool) in one call: a decision per turn and one
+        for the dialogue, with the trajectories only several turns show (grooming, bullying). `child`: the
+        `name` of the child's user messages in a group chat (other users are contacts). Keeps no state."""
+        from .conversation.dialogue import check_dialogue
+
+        return check_dialogue(self, messages, child=child, age=age, lang=lang, country=country)
 
     def check_many(self, requests: Iterable[CheckRequest], workers: int = 1,
                    chunksize: int = 64) -> list[Decision | ChildGuardError]:

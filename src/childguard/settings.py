@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=1, description="per API key (or client address without one)")
     rate_limit_burst: int = Field(200, ge=1)
     max_inputs: int = Field(100, ge=1, description="texts per moderation request")
+    max_dialogue_messages: int = Field(500, ge=1, description="messages per whole-dialogue check")
     max_request_chars: int = Field(200_000, ge=1, description="characters of text in one request, all fields "
                                    "together; more gets HTTP 413 (a budget on the CPU one request may take)")
     cpu_threads: int = Field(2, ge=1, description="decision workers per process (off the event loop)")
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
     spool_file: Path = Field(Path("childguard-data/spool.log"), description="encrypted, fsynced spool of "
                              "escalations and reports written while the database is unreachable")
     spool_replay_s: float = Field(1.0, gt=0, description="how often the spool is replayed into the database")
+    metrics_dir: Path | None = Field(None, description="where `serve --workers N` keeps the workers' Prometheus "
+                                     "samples (emptied at start), so /metrics sums every worker; default: "
+                                     "`metrics/` next to the key file (the service's data directory)")
     upstream_url: str | None = Field(None, description="OpenAI-compatible base URL the chat gateway forwards to")
     upstream_model: str | None = Field(None, description="model name sent upstream (default: the client's)")
     upstream_api_key: str | None = Field(None, repr=False)

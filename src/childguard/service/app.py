@@ -21,6 +21,8 @@ from . import (
     console,
     contest_page,
     conversation_api,
+    metrics,
+    metrics_api,
     moderation_api,
     operations,
     report_page,
@@ -34,8 +36,8 @@ from .limits import BodySizeLimit, RateLimit
 from .responses import ERROR_HANDLERS
 
 # in this order: it is the order of the OpenAPI paths and of route matching
-ROUTERS = (operations.router, moderation_api.router, chat_api.router, conversation_api.router, consent_api.router,
-           report_page.router, contest_page.router, transparency.router, console.router)
+ROUTERS = (operations.router, metrics_api.router, moderation_api.router, chat_api.router, conversation_api.router,
+           consent_api.router, report_page.router, contest_page.router, transparency.router, console.router)
 
 
 @asynccontextmanager
@@ -45,10 +47,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gateway: Gateway = app.state.gateway
     services: Services = app.state.services
     jobs.start()
+    metrics.worker_started()
     yield
     await jobs.stop()
     await gateway.close()
     services.shutdown()
+    metrics.worker_stopped()
 
 
 def create_app(settings: Settings | None = None, guard: Guard | None = None, store: Store | None = None) -> FastAPI:
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
               name="static")
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
-                       exempt=("/healthz", "/readyz"), keys=settings.api_keys)
+                       exempt=("/healthz", "/readyz", "/metrics"), keys=settings.api_keys)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.HttpMetrics, routes=app.router.routes)
     return app

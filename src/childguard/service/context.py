@@ -28,6 +28,7 @@ from ..store.journal import CountJournal
 from ..store.spool import Spool
 from ..store.stats import DecisionCounter
 from .health import Health
+from .metrics import MeteredCounter
 from .offload import DecisionPool, StorePool
 from .recorder import CaseRecorder
 
@@ -87,7 +88,7 @@ class Services:
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
         # next to the key file (the service's data directory): counts survive a killed worker
-        self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
+        self.counter = MeteredCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
         self.contest_desk = ContestDesk(self.contests)

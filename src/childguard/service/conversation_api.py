@@ -5,11 +5,12 @@ so several service workers share it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import Field
 
+from ..conversation.dialogue import DialogueDecision, DialogueMessage, DialogueRequest, parse_dialogue
 from ..conversation.schema import ConversationDecision, ConversationMessage
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
@@ -45,6 +46,44 @@ async def message(body: ConversationTurn, services: ServicesDep) -> Conversation
                                       body.country, body.age)
     # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
     result, case = await services.decisions.run(_observe, services, body)
+    if case is not None:
+        result.recorded = (await services.recorder.record(case)).recorded
+    return result
+
+
+class DialogueResult(DialogueDecision):
+    recorded: Literal["stored", "spooled"] | None = Field(
+        None, description="for an escalated dialogue: its review case is in the database, or spooled while it is "
+        "unreachable; null when no case is opened")
+
+
+def _check(services: Services, body: DialogueRequest,
+           messages: list[DialogueMessage]) -> tuple[DialogueResult, CaseRecord | None]:
+    decided = services.guard.check_conversation(messages, child=body.child, age=body.age, lang=body.lang,
+                                                country=body.country)
+    result = DialogueResult.model_validate(decided, from_attributes=True)
+    for turn in result.turns:
+        if turn.decision is not None:
+            services.counter.count(turn.decision.message_decision, "conversation")
+    case = None
+    if result.review_required:  # one case for the dialogue, opened at its first escalating turn (4i)
+        worst = next(t for t in result.turns if t.decision is not None and t.decision.action.needs_human)
+        assert worst.decision is not None
+        case = services.store.case_record(worst.decision.message_decision, messages[worst.index].text(),
+                                          "conversation", profile=body.profile, findings=result.escalations)
+    return result, case
+
+
+@router.post("/check", response_model=DialogueResult)
+async def check(body: DialogueRequest, services: ServicesDep) -> DialogueResult:
+    """A whole OpenAI-style dialogue in one call, judged turn by turn and as a whole; no conversation state
+    is kept (an escalation opens a review case, as a single message's would)."""
+    messages = parse_dialogue(body.messages, services.settings.max_dialogue_messages)
+    check_budget([m.text() for m in messages], services.settings.max_request_chars)
+    if services.consent_needed(body.country, body.age):
+        await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
+                                      body.country, body.age)
+    result, case = await services.decisions.run(_check, services, body, messages)
     if case is not None:
         result.recorded = (await services.recorder.record(case)).recorded
     return result

@@ -28,6 +28,7 @@ from ..redaction import redact_personal_data
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
 from .context import Services
+from .metrics import count_upstream_error
 from .responses import error_response
 
 NO_UPSTREAM = ("no chat model is configured: set CHILDGUARD_UPSTREAM_URL to an OpenAI-compatible base URL "
@@ -245,6 +246,7 @@ class Gateway:
                         yield _chunk(cid, model, text[released:upto])
                         released = upto
         except UpstreamError as exc:  # named by what went wrong underneath (ReadTimeout, HTTPStatusError)
+            count_upstream_error("/v1/chat/completions", "stream")
             yield _chunk(cid, model, f"\n\n(the answer stopped: upstream error {type(exc.__cause__ or exc).__name__})")
             cut = True
         if not cut:

@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..errors import OverloadedError, StoreUnavailableError
+from .metrics import OVERLOADED, QUEUE_CAPACITY, QUEUE_DEPTH
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -52,6 +53,7 @@ class DecisionPool(Threads):
         super().__init__(threads, "cg-decide")
         self.capacity = threads + queue
         self._in_flight = 0
+        QUEUE_CAPACITY.set(self.capacity)
 
     @property
     def in_flight(self) -> int:
@@ -61,13 +63,16 @@ class DecisionPool(Threads):
         """`admitted`: work of a request already under way (the checks of a streamed answer) waits for a
         worker instead of being refused."""
         if self._in_flight >= self.capacity and not admitted:
+            OVERLOADED.inc()
             raise OverloadedError(f"all decision workers are busy ({self.capacity} requests in flight); retry "
                                   "in a moment")
         self._in_flight += 1
+        QUEUE_DEPTH.inc()
         try:
             return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
         finally:
             self._in_flight -= 1
+            QUEUE_DEPTH.dec()
 
 
 class StorePool(Threads):

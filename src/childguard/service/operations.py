@@ -21,8 +21,9 @@ async def index() -> dict[str, Any]:
     return {"service": "childguard", "version": __version__,
             "pages": {"report": "/report", "contest": "/contest", "transparency": "/transparency",
                       "console": "/console", "api_docs": "/docs"},
-            "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages", "/v1/reports",
-                     "/v1/contests", "/v1/consents", "/v1/transparency"]}
+            "apis": ["/v1/moderations", "/v1/chat/completions", "/v1/conversations/messages",
+                     "/v1/conversations/check", "/v1/reports", "/v1/contests", "/v1/consents", "/v1/transparency",
+                     "/metrics"]}
 
 
 @router.get("/healthz")

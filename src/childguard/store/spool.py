@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
@@ -31,6 +32,12 @@ from .records import CaseRecord
 log = logging.getLogger("childguard.spool")
 CONTEXT = b"childguard/spool"
 MAX_ROUNDS = 20
+
+
+class SpoolStats(NamedTuple):
+    cases: int
+    bytes: int
+    oldest_at: float | None  # POSIX time the oldest waiting case was made
 
 
 class Spool:
@@ -51,6 +58,25 @@ class Spool:
             except FileNotFoundError:  # none, or a replay just renamed or removed it
                 continue
         return False
+
+    def stats(self) -> SpoolStats:
+        """What waits, for monitoring: read-only (an unreadable line is skipped here, and left for the
+        replay to move aside), and never more of the files than their first readable line is decrypted."""
+        cases, size, oldest = 0, 0, None
+        for path in (self.replaying, self.path):  # the replaying file holds the older cases
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            size += len(raw)
+            lines = [line for line in raw.splitlines() if line.strip()]
+            cases += len(lines)
+            for line in lines if oldest is None else ():
+                with contextlib.suppress(ValueError, InvalidTag, ValidationError):
+                    oldest = CaseRecord.model_validate_json(
+                        self._box.open(base64.b64decode(line, validate=True), CONTEXT)).created_at.timestamp()
+                    break
+        return SpoolStats(cases, size, oldest)
 
     def append(self, record: CaseRecord) -> None:
         """Seal, append and fsync one record; when this returns, the record survives a crash."""
