@@ -167,12 +167,20 @@ class AsyncChatClient:
     from one event loop only, and `aclose()` it when done."""
 
     def __init__(self, endpoint: ChatEndpoint, timeout_s: float, retry: RetryPolicy = NO_RETRY,
-                 max_connections: int = 100, max_keepalive: int = 20) -> None:
+                 max_connections: int = 100, max_keepalive: int = 20, first_byte_s: float | None = None) -> None:
+        """`timeout_s` bounds a whole answer (streamed or not, a request that waits for a free connection
+        included); `first_byte_s` (default: the same) bounds the wait for a connection, for the answer to
+        start and every pause in it, so a model that hangs is given up on early (issue 18 item 4)."""
         self.endpoint = endpoint
         self.timeout_s = timeout_s
+        self.first_byte_s = min(first_byte_s or timeout_s, timeout_s)
         self.retry = retry
-        self._http = httpx.AsyncClient(timeout=timeout_s, limits=httpx.Limits(
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.first_byte_s), limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive))
+
+    def _timeout(self, waited_s: float) -> UpstreamTimeoutError:
+        return UpstreamTimeoutError(f"{self.endpoint.url} gave no complete answer within {waited_s:g} s; the model "
+                                    "may be overloaded: retry later or raise the timeout", self.endpoint.url)
 
     async def complete(self, body: Mapping[str, Any],
                        before_attempt: Callable[[], Awaitable[None]] | None = None) -> Completion:
@@ -193,9 +201,12 @@ class AsyncChatClient:
 
     async def _once(self, body: Mapping[str, Any]) -> str:
         try:
-            response = await self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers)
+            response = await asyncio.wait_for(
+                self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers), self.timeout_s)
+        except TimeoutError as exc:
+            raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
-            raise _request_error(exc, self.endpoint.url, self.timeout_s) from exc
+            raise _request_error(exc, self.endpoint.url, self.first_byte_s) from exc
         return completion_text(response, self.endpoint.url)
 
     @asynccontextmanager
@@ -205,12 +216,15 @@ class AsyncChatClient:
         (the gateway cutting off harm) does not keep the model generating. Never retried: part of the
         answer may already be on its way to the child."""
         url = self.endpoint.url
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         request = self._http.build_request("POST", url, json={**body, "stream": True}, headers=self.endpoint.headers)
         try:
-            response = await self._http.send(request, stream=True)
+            response = await asyncio.wait_for(self._http.send(request, stream=True), self.timeout_s)
+        except TimeoutError as exc:
+            raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
-            raise _request_error(exc, url, self.timeout_s) from exc
-        deltas = self._deltas(response)
+            raise _request_error(exc, url, self.first_byte_s) from exc
+        deltas = self._deltas(response, deadline)
         try:
             _check_status(response, url, "")  # an error body could stream for ever; the status says enough
             yield deltas
@@ -218,16 +232,20 @@ class AsyncChatClient:
             await deltas.aclose()
             await response.aclose()
 
-    async def _deltas(self, response: httpx.Response) -> AsyncGenerator[str, None]:
+    async def _deltas(self, response: httpx.Response, deadline: float) -> AsyncGenerator[str, None]:
+        """Each line within the pause limit (httpx's read timeout) and all of them before `deadline`."""
         url = self.endpoint.url
         lines = response.aiter_lines()
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                line = await anext(lines)
+                line = await asyncio.wait_for(anext(lines), max(0.0, deadline - loop.time()))
             except StopAsyncIteration:
                 return
+            except TimeoutError as exc:
+                raise self._timeout(self.timeout_s) from exc
             except httpx.HTTPError as exc:
-                raise _request_error(exc, url, self.timeout_s) from exc
+                raise _request_error(exc, url, self.first_byte_s) from exc
             delta = stream_delta(line, url)
             if delta is not None:
                 yield delta

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ..errors import InvalidInputError
 from .gateway import Gateway
+from .upstream_share import client_key
 
 router = APIRouter(tags=["gateway"])
 
@@ -28,4 +29,4 @@ async def chat_completions(request: Request, gateway: Annotated[Gateway, Depends
         raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidInputError("request body must be a JSON object")
-    return await gateway.handle(body)
+    return await gateway.handle(body, client_key(request, gateway.settings.api_keys))
