@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .redaction import PLACEHOLDER, redact_personal_data
+from .redaction import PLACEHOLDER, redact_names, redact_personal_data
 
 _MIN_ECHO = 3  # shorter values ("Al") would redact ordinary words when matched on their own
 _PREFIX = "[private "
@@ -23,6 +23,7 @@ class RedactionVault:
         self.restore_enabled = restore
         self._by_value: dict[str, str] = {}
         self._by_placeholder: dict[str, str] = {}
+        self._name_words: set[str] = set()  # "Amy" of "Amy Smith": the model may greet the child by first name
         self._echo: re.Pattern[str] | None = None
 
     def _placeholder(self, value: str) -> str:
@@ -37,17 +38,31 @@ class RedactionVault:
             self._echo = None
         return self._by_value[value]
 
+    def _name(self, value: str) -> str:
+        placeholder = self._placeholder(value)
+        words = value.split()
+        if len(words) > 1:
+            for word in words:
+                if len(word) >= _MIN_ECHO:
+                    self._name_words.add(word)
+                    self._placeholder(word)
+        return placeholder
+
     def _echo_pattern(self) -> re.Pattern[str] | None:
+        """Whole values in any case; single words of a name only as written or capitalised ("may" is a
+        word, "May" may be the child)."""
         if self._echo is None:
             values = sorted((v for v in self._by_value if len(v.strip()) >= _MIN_ECHO), key=len, reverse=True)
             if not values:
                 return None
-            self._echo = re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in values), re.IGNORECASE)
+            alternatives = [re.escape(v) if v in self._name_words else f"(?i:{re.escape(v)})" for v in values]
+            alternatives += [re.escape(v[:1].upper() + v[1:]) for v in values if v in self._name_words]
+            self._echo = re.compile("|".join(rf"(?<!\w)(?:{a})(?!\w)" for a in alternatives))
         return self._echo
 
     def redact(self, text: str) -> str:
         """The personal data patterns find, and every value already redacted this turn."""
-        text = redact_personal_data(text, self._placeholder)
+        text = redact_personal_data(redact_names(text, self._name), self._placeholder)
         echo = self._echo_pattern()
         if echo is None:
             return text

@@ -89,12 +89,13 @@ class UpstreamMessages:
         out = {k: v for k, v in m.items() if k in MESSAGE_KEYS}
         if role == "function" and isinstance(m.get("name"), str):
             out["name"] = m["name"]  # the legacy function role names the function, not a person
+        if "content" in out:
+            out["content"] = map_text(out["content"], redact)
+        # checked once redacted: a tool result that only held personal data goes on without it
         if role in ("tool", "function") and self.policy.tool_results == "check" \
-                and any(self.unsafe(t) for t in texts_of(m.get("content")) if t.strip()):
+                and any(self.unsafe(t) for t in texts_of(out.get("content")) if t.strip()):
             self.withheld += 1
             out["content"] = WITHHELD
-        elif "content" in out:
-            out["content"] = map_text(out["content"], redact)
         if "refusal" in out and isinstance(out["refusal"], str):
             out["refusal"] = redact(out["refusal"])
         if self.policy.tool_arguments == "redact":
@@ -117,9 +118,9 @@ class UpstreamMessages:
         for m in messages:
             if m.get("role") in INSTRUCTION_ROLES:
                 if self.policy.client_instructions == "subordinate":
-                    for text in texts_of(m.get("content")):
+                    for text in map(self.vault.redact, texts_of(m.get("content"))):
                         if text.strip() and not self.unsafe(text):
-                            instructions.append(self.vault.redact(text))
+                            instructions.append(text)
                 continue
             rest.append(self._message(m))
         prompt = safety_prompt + (SUBORDINATE + "\n\n".join(instructions) if instructions else "")
