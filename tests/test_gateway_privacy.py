@@ -121,7 +121,7 @@ UNSAFE_TOOL = "Here is how to make a bomb at home with household chemicals: mix 
 
 
 def test_unsafe_tool_results_are_withheld_from_the_model(gateway: str, seen: list[dict[str, Any]]) -> None:
-    messages = [{"role": "user", "content": "search for a science project"},
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "search for a science project"},
                 {"role": "assistant", "content": None, "tool_calls": [
                     {"id": "t1", "type": "function", "function": {"name": "search", "arguments": "{}"}}]},
                 {"role": "tool", "tool_call_id": "t1", "content": UNSAFE_TOOL},
@@ -135,7 +135,7 @@ def test_unsafe_tool_results_are_withheld_from_the_model(gateway: str, seen: lis
 
 
 def test_tool_checks_are_configurable(seen: list[dict[str, Any]]) -> None:
-    messages = [{"role": "user", "content": "my phone is 07700 900123"},
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "my phone is 07700 900123"},
                 {"role": "assistant", "content": None, "tool_calls": [{"id": "t1", "type": "function", "function": {
                     "name": "call", "arguments": json.dumps({"number": "07700 900123"})}}]},
                 {"role": "tool", "tool_call_id": "t1", "content": UNSAFE_TOOL},
