@@ -20,6 +20,7 @@ class Reply:
     text: str = ""
     hang_s: float = 0.0  # wait this long before answering at all
     chunk_chars: int = 0  # stream in pieces of this size (0: one word per chunk)
+    pause_s: float = 0.0  # between streamed pieces (a model that trickles)
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -81,6 +82,11 @@ def upstream(answer: Callable[[dict[str, Any]], Reply], record: list[dict[str, A
                 chunk = {"id": "c1", "object": "chat.completion.chunk",
                          "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                 out.append(f"data: {json.dumps(chunk)}\n\n")
+                if reply.pause_s:
+                    self.wfile.write(out.pop().encode())
+                    self.wfile.flush()
+                    if stop.wait(reply.pause_s):
+                        return
             out.append("data: [DONE]\n\n")
             self.wfile.write("".join(out).encode())
             self.wfile.flush()
