@@ -87,3 +87,26 @@ def test_over_its_share_a_client_gets_429_with_retry_after(gateway: str) -> None
     assert sorted(r.status_code for r in responses) == [429, 429, 504, 504, 504, 504]
     busy = [r for r in responses if r.status_code == 429]
     assert all(r.headers["Retry-After"] == "1" and r.json()["error"]["code"] == "upstream_busy" for r in busy)
+
+
+def test_the_start_banner_names_the_upstream_without_its_credentials(tmp_path: Any, monkeypatch: Any) -> None:
+    import io
+
+    import uvicorn
+
+    from childguard.cli import main
+    from childguard.settings import get_settings
+
+    for name, value in {"UPSTREAM_URL": "https://bob:s3cret@llm.internal:8443/v1", "UPSTREAM_MODEL": "tiny",
+                        "DATABASE_URL": f"sqlite:///{tmp_path}/cg.db", "KEY_FILE": str(tmp_path / "key"),
+                        "SPOOL_FILE": str(tmp_path / "spool.log")}.items():
+        monkeypatch.setenv(f"CHILDGUARD_{name}", value)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    get_settings.cache_clear()
+    out = io.StringIO()
+    try:
+        assert main(["serve"], out) == 0
+    finally:
+        get_settings.cache_clear()
+    banner = out.getvalue()
+    assert "upstream model: https://llm.internal:8443/v1 (model: tiny" in banner and "s3cret" not in banner
