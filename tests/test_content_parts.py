@@ -34,6 +34,8 @@ def test_read_content() -> None:
     assert map_text([*parts, IMAGE], str.upper) == [{"type": "text", "text": "HOW DO"},
                                                    {"type": "text", "text": "PLANTS GROW?"}, IMAGE]
     assert map_text(None, str.upper) is None
+    assistant = [{"type": "refusal", "refusal": "no"}, {"type": "input_audio", "input_audio": {}}, IMAGE]
+    assert map_text(assistant, str.upper, images=False) == [{"type": "refusal", "refusal": "NO"}]  # unread: dropped
 
 
 @pytest.fixture(scope="module")

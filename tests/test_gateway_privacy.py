@@ -162,3 +162,26 @@ def test_the_last_chunk_carries_the_decision_when_the_answer_was_replaced() -> N
             assert r["replaced"] is True and r["output_case_id"] is not None
             benign = post(base, [{"role": "user", "content": "hi"}], stream=True)
             assert "childguard" in last_chunk(benign)
+
+
+def test_the_models_tool_calls_reach_the_client_without_the_childs_data(seen: list[dict[str, Any]]) -> None:
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "search", "arguments": json.dumps({"q": "homework help for Amy Smith", "k": 2})}}
+
+    def calls_a_tool(body: dict[str, Any]) -> Reply:
+        return Reply("", tool_calls=[call])
+
+    ask = [{"role": "user", "content": "my name is Amy Smith, find my homework"}]
+    with upstream(calls_a_tool, record=seen) as url:
+        for base in _serve(Settings(upstream_url=url)):
+            r = post(base, ask).json()
+            s = post(base, ask, stream=True)
+    choice = r["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    args = json.loads(choice["message"]["tool_calls"][0]["function"]["arguments"])
+    assert args == {"q": "homework help for [private 1]", "k": 2}  # not restored: it may go to a third party
+    chunks = [json.loads(line[6:]) for line in s.text.splitlines() if line.startswith("data: {")]
+    streamed = [c["choices"][0]["delta"]["tool_calls"] for c in chunks if "tool_calls" in c["choices"][0]["delta"]]
+    assert len(streamed) == 1 and streamed[0][0]["id"] == "call_1" and streamed[0][0]["index"] == 0
+    assert json.loads(streamed[0][0]["function"]["arguments"]) == {"q": "homework help for [private 1]", "k": 2}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls" and "childguard" in chunks[-1]

@@ -21,6 +21,7 @@ class Reply:
     hang_s: float = 0.0  # wait this long before answering at all
     chunk_chars: int = 0  # stream in pieces of this size (0: one word per chunk)
     pause_s: float = 0.0  # between streamed pieces (a model that trickles)
+    tool_calls: list[dict[str, Any]] | None = None  # streamed as fragments: id and name, then 5 characters a time
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -60,7 +61,8 @@ def upstream(answer: Callable[[dict[str, Any]], Reply], record: list[dict[str, A
         def _complete(self, reply: Reply, body: dict[str, Any]) -> None:
             payload = json.dumps({"id": "c1", "object": "chat.completion", "model": body.get("model"),
                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                               "message": {"role": "assistant", "content": reply.text}}]}).encode()
+                                               "message": {"role": "assistant", "content": reply.text,
+                                                           "tool_calls": reply.tool_calls}}]}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -87,6 +89,15 @@ def upstream(answer: Callable[[dict[str, Any]], Reply], record: list[dict[str, A
                     self.wfile.flush()
                     if stop.wait(reply.pause_s):
                         return
+            for i, call in enumerate(reply.tool_calls or []):
+                args = call["function"]["arguments"]
+                fragments = [{"index": i, "id": call["id"], "type": "function",
+                              "function": {"name": call["function"]["name"], "arguments": ""}}]
+                fragments += [{"index": i, "function": {"arguments": args[j:j + 5]}} for j in range(0, len(args), 5)]
+                for f in fragments:
+                    chunk = {"id": "c1", "object": "chat.completion.chunk",
+                             "choices": [{"index": 0, "delta": {"tool_calls": [f]}, "finish_reason": None}]}
+                    out.append(f"data: {json.dumps(chunk)}\n\n")
             out.append("data: [DONE]\n\n")
             self.wfile.write("".join(out).encode())
             self.wfile.flush()

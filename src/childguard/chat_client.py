@@ -80,8 +80,11 @@ NO_RETRY = RetryPolicy()
 
 @dataclass(frozen=True, slots=True)
 class Completion:
+    """`tool_calls`: the functions the model asks the client to run (OpenAI format), if any."""
+
     text: str
     attempts: int = 1
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
 
 def chat_body(model: str, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -127,25 +130,98 @@ def _malformed(url: str, exc: Exception) -> UpstreamResponseError:
                                  f"{exc}); check that it is an OpenAI-compatible base URL", url)
 
 
-def completion_text(response: httpx.Response, url: str) -> str:
-    """`choices[0].message.content` of a finished response; a null content is an empty answer."""
+def _tool_call_list(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise TypeError("tool_calls is not a list of objects")
+    return value
+
+
+def completion_message(response: httpx.Response, url: str) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """(`choices[0].message.content`, its `tool_calls`) of a finished response; a null content is an
+    empty answer (a message that only calls tools has none)."""
     _check_status(response, url, response.text[:1000])
     try:
-        content = response.json()["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        message = response.json()["choices"][0]["message"]
+        calls = _tool_call_list(message.get("tool_calls"))
+        content = message.get("content") if calls else message["content"]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed(url, exc) from exc
-    return str(content or "")
+    return str(content or ""), tuple(calls)
 
 
-def stream_delta(line: str, url: str) -> str | None:
-    """The text one server-sent-events line adds (`choices[0].delta.content`); None for lines that are
-    not data (comments, blank keep-alives) and for the closing `data: [DONE]`."""
+def completion_text(response: httpx.Response, url: str) -> str:
+    return completion_message(response, url)[0]
+
+
+def stream_event(line: str, url: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """What one server-sent-events line adds: its text (`choices[0].delta.content`) and its tool-call
+    fragments; None for lines that are not data (comments, keep-alives) and for `data: [DONE]`."""
     if not line.startswith("data:") or line.strip() == "data: [DONE]":
         return None
     try:
-        return str(json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or "")
+        delta = json.loads(line[5:])["choices"][0].get("delta", {})
+        return str(delta.get("content") or ""), _tool_call_list(delta.get("tool_calls"))
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed(url, exc) from exc
+
+
+def stream_delta(line: str, url: str) -> str | None:
+    event = stream_event(line, url)
+    return None if event is None else event[0]
+
+
+class ToolCallParts:
+    """A streamed tool call arrives in fragments by `index` (id and name first, then the arguments a few
+    characters at a time); this puts them together."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, Any]] = {}
+
+    def add(self, fragments: list[dict[str, Any]]) -> None:
+        for f in fragments:
+            index = f.get("index", len(self._calls))
+            call = self._calls.setdefault(index if isinstance(index, int) else len(self._calls),
+                                          {"type": "function", "function": {"name": "", "arguments": ""}})
+            if isinstance(f.get("id"), str):
+                call["id"] = f["id"]
+            if isinstance(f.get("type"), str):
+                call["type"] = f["type"]
+            fn = f.get("function")
+            if isinstance(fn, dict):
+                for key in ("name", "arguments"):
+                    if isinstance(fn.get(key), str):
+                        call["function"][key] += fn[key]
+
+    def calls(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self._calls[i] for i in sorted(self._calls))
+
+
+class ChatStream:
+    """The text of a streamed answer, piece by piece (`async for text in stream`); once it is read,
+    `tool_calls` holds the functions the model asked for."""
+
+    def __init__(self, events: AsyncGenerator[tuple[str, list[dict[str, Any]]], None]) -> None:
+        self._events = events
+        self._parts = ToolCallParts()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._texts()
+
+    async def _texts(self) -> AsyncGenerator[str, None]:
+        async for text, fragments in self._events:
+            if fragments:
+                self._parts.add(fragments)
+            if text:
+                yield text
+
+    @property
+    def tool_calls(self) -> tuple[dict[str, Any], ...]:
+        return self._parts.calls()
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
 
 
 # -- the clients -----------------------------------------------------------------------------------------
@@ -200,14 +276,15 @@ class AsyncChatClient:
             if before_attempt is not None:
                 await before_attempt()
             try:
-                return Completion(await self._once(body), attempt)
+                text, calls = await self._once(body)
+                return Completion(text, attempt, calls)
             except UpstreamError as exc:
                 exc.attempts = attempt
                 if attempt > self.retry.retries or not self.retry.retries_on(exc):
                     raise
             await asyncio.sleep(self.retry.delay_s(attempt))
 
-    async def _once(self, body: Mapping[str, Any]) -> str:
+    async def _once(self, body: Mapping[str, Any]) -> tuple[str, tuple[dict[str, Any], ...]]:
         try:
             response = await asyncio.wait_for(
                 self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers), self.timeout_s)
@@ -215,10 +292,10 @@ class AsyncChatClient:
             raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
             raise _request_error(exc, self.endpoint.url, self.first_byte_s) from exc
-        return completion_text(response, self.endpoint.url)
+        return completion_message(response, self.endpoint.url)
 
     @asynccontextmanager
-    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[AsyncIterator[str]]:
+    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ChatStream]:
         """`async with client.stream(body) as deltas: async for text in deltas: ...`: the answer's text
         piece by piece. Leaving the block closes the upstream response, so a caller that stops reading
         (the gateway cutting off harm) does not keep the model generating. Never retried: part of the
@@ -232,7 +309,7 @@ class AsyncChatClient:
             raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
             raise _request_error(exc, url, self.first_byte_s) from exc
-        deltas = self._deltas(response, deadline)
+        deltas = ChatStream(self._deltas(response, deadline))
         try:
             _check_status(response, url, "")  # an error body could stream for ever; the status says enough
             yield deltas
@@ -240,7 +317,8 @@ class AsyncChatClient:
             await deltas.aclose()
             await response.aclose()
 
-    async def _deltas(self, response: httpx.Response, deadline: float) -> AsyncGenerator[str, None]:
+    async def _deltas(self, response: httpx.Response,
+                      deadline: float) -> AsyncGenerator[tuple[str, list[dict[str, Any]]], None]:
         """Each line within the pause limit (httpx's read timeout) and all of them before `deadline`."""
         url = self.endpoint.url
         lines = response.aiter_lines()
@@ -254,9 +332,9 @@ class AsyncChatClient:
                 raise self._timeout(self.timeout_s) from exc
             except httpx.HTTPError as exc:
                 raise _request_error(exc, url, self.first_byte_s) from exc
-            delta = stream_delta(line, url)
-            if delta is not None:
-                yield delta
+            event = stream_event(line, url)
+            if event is not None:
+                yield event
 
     async def aclose(self) -> None:
         await self._http.aclose()

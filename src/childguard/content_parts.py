@@ -73,22 +73,35 @@ def read_content(content: Any, images: ImagePolicy = "refuse", where: str = "con
     return Content("\n".join(texts), n_images, parts=True)
 
 
-def map_text(content: Any, fn: Callable[[str], str]) -> Any:
-    """`content` with `fn` applied to every text it holds (a string, or each text part), keeping its
-    shape; anything else (null content, image parts) is returned as it is."""
+def map_text(content: Any, fn: Callable[[str], str], images: bool = True) -> Any:
+    """`content` with `fn` applied to every text it holds (a string, each text part, an assistant's
+    refusal part), keeping its shape. Image parts stay when `images` (a user message that passed
+    `read_content`); any other part is dropped, so nothing unread is passed on. Null content stays."""
     if isinstance(content, str):
         return fn(content)
-    if isinstance(content, list):
-        return [{**p, "text": fn(p["text"])} if isinstance(p, dict) and p.get("type") in TEXT_TYPES
-                and isinstance(p.get("text"), str) else p for p in content]
-    return content
+    if not isinstance(content, list):
+        return content
+    out = []
+    for p in content:
+        kind = p.get("type") if isinstance(p, dict) else None
+        if kind in TEXT_TYPES and isinstance(p.get("text"), str):
+            out.append({**p, "text": fn(p["text"])})
+        elif kind == "refusal" and isinstance(p.get("refusal"), str):
+            out.append({**p, "refusal": fn(p["refusal"])})
+        elif kind in IMAGE_TYPES and images:
+            out.append(p)
+    return out
 
 
 def texts_of(content: Any) -> list[str]:
     """Every text in `content`, for checks that must not miss a part (no validation: see read_content)."""
     if isinstance(content, str):
         return [content]
-    if isinstance(content, list):
-        return [p["text"] for p in content if isinstance(p, dict) and p.get("type") in TEXT_TYPES
-                and isinstance(p.get("text"), str)]
-    return []
+    if not isinstance(content, list):
+        return []
+    out: list[str] = []
+    for p in content:
+        value = (p.get("text") if p.get("type") in TEXT_TYPES else p.get("refusal")) if isinstance(p, dict) else None
+        if isinstance(value, str):
+            out.append(value)
+    return out

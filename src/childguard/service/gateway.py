@@ -34,7 +34,7 @@ from .context import Services
 from .responses import error_response
 from .stream_window import StreamWindow
 from .upstream_failure import child_message, operator_message
-from .upstream_messages import ForwardPolicy, UpstreamMessages, upstream_body
+from .upstream_messages import ForwardPolicy, UpstreamMessages, redact_tool_calls, upstream_body
 from .upstream_share import UpstreamShare
 
 log = logging.getLogger("childguard.gateway")
@@ -54,16 +54,21 @@ def system_prompt(band: AgeBand, guidance: str | None) -> str:
     return text + (f" For this question: {guidance}" if guidance else "")
 
 
-def _completion(content: str, model: str, extra: dict[str, Any]) -> dict[str, Any]:
+def _completion(content: str, model: str, extra: dict[str, Any],
+                tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content} | ({"tool_calls": tool_calls} if tool_calls
+                                                                          else {})
     return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
-                                         "message": {"role": "assistant", "content": content}}],
+            "model": model, "choices": [{"index": 0, "finish_reason": "tool_calls" if tool_calls else "stop",
+                                         "message": message}],
             "childguard": extra}
 
 
 def _chunk(cid: str, model: str, content: str | None, finish: str | None = None,
-           extra: dict[str, Any] | None = None) -> str:
+           extra: dict[str, Any] | None = None, tool_calls: list[dict[str, Any]] | None = None) -> str:
     delta: dict[str, Any] = {"content": content} if content is not None else {}
+    if tool_calls:
+        delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(tool_calls)]
     chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
     return "data: " + json.dumps(chunk | ({"childguard": extra} if extra else {})) + "\n\n"
@@ -245,17 +250,26 @@ class Gateway:
                                      media_type="text/event-stream")
         try:
             with self.share.slot(client):
-                content = (await self.client.complete(payload)).text
+                completion = await self.client.complete(payload)
         except UpstreamError as exc:
             return self._failed(exc, decision, info)
         self.last_call = "ok"
-        out, out_case = await self._check_output(content, decision, profile)
+        out, out_case = await self._check_output(completion.text, decision, profile)
         replaced = out.action.stops
-        content = _safe_text(out) if replaced else vault.restore(content)
+        content = _safe_text(out) if replaced else vault.restore(completion.text)
         content = lead + content + _nudged(nudge)
+        calls = None if replaced else self._model_tool_calls(completion.tool_calls, vault)
         return JSONResponse(_completion(content, model, info | {"upstream_called": True, "replaced": replaced,
                                                                 "output_action": out.action.value,
-                                                                "output_case_id": out_case}))
+                                                                "output_case_id": out_case}, calls))
+
+    def _model_tool_calls(self, calls: tuple[dict[str, Any], ...], vault: RedactionVault) -> list[dict[str, Any]]:
+        """The functions the model asks the client to run. Their arguments may go on to a third party (a
+        search, a web API), so the child's data in them stays redacted: placeholders are not restored."""
+        if self.policy.tool_arguments == "pass":
+            return list(calls)
+        redacted: list[dict[str, Any]] = redact_tool_calls(list(calls), vault.redact)
+        return redacted
 
     def _forward(self, messages: list[dict[str, Any]], prompt: str, vault: RedactionVault,
                  decision: Decision) -> tuple[list[dict[str, Any]], int]:
@@ -334,6 +348,9 @@ class Gateway:
         if lead:
             yield _chunk(cid, model, lead)
 
+        tool_calls: tuple[dict[str, Any], ...] = ()
+        calls: list[dict[str, Any]] = []
+
         async def replace(out: Decision, case_id: int | None) -> str:
             info.update(replaced=True, output_action=out.action.value, output_case_id=case_id)
             return _chunk(cid, model, ("\n\n" if window.released else "") + _safe_text(out))
@@ -354,6 +371,7 @@ class Gateway:
                             yield _chunk(cid, model, vault.restore(piece))
                         if info["replaced"]:
                             break
+                    tool_calls = deltas.tool_calls
             self.last_call = "ok"
         except UpstreamError as exc:  # what was not checked yet is dropped; the child hears why, kindly
             self._note_failure(exc)
@@ -367,7 +385,10 @@ class Gateway:
                 info["output_action"] = out.action.value
                 if window.pending:
                     yield _chunk(cid, model, vault.restore(window.release_rest()))
+                calls = self._model_tool_calls(tool_calls, vault)
         if nudge:
             yield _chunk(cid, model, _nudged(nudge))
-        yield _chunk(cid, model, None, "stop", info)
+        if calls:  # after the text, whole: the client runs them once the answer is known to be safe
+            yield _chunk(cid, model, None, tool_calls=calls)
+        yield _chunk(cid, model, None, "tool_calls" if calls else "stop", info)
         yield "data: [DONE]\n\n"

@@ -66,16 +66,19 @@ def redact_arguments(arguments: Any, redact: Callable[[str], str]) -> Any:
     return json.dumps(_redact_json_strings(parsed, redact), ensure_ascii=False)
 
 
-def _tool_calls(calls: Any, redact: Callable[[str], str]) -> Any:
+def redact_tool_calls(calls: Any, redact: Callable[[str], str]) -> Any:
+    """Each call's `function.arguments` redacted; anything that is not a list of calls stays as it is
+    (the upstream rejects it)."""
     if not isinstance(calls, list):
         return calls
-    out = []
-    for call in calls:
-        fn = call.get("function") if isinstance(call, dict) else None
-        if isinstance(fn, dict) and "arguments" in fn:
-            call = {**call, "function": {**fn, "arguments": redact_arguments(fn["arguments"], redact)}}
-        out.append(call)
-    return out
+    return [_redact_call(call, redact) for call in calls]
+
+
+def _redact_call(call: Any, redact: Callable[[str], str]) -> Any:
+    fn = call.get("function") if isinstance(call, dict) else None
+    if isinstance(fn, dict) and "arguments" in fn:
+        return {**call, "function": {**fn, "arguments": redact_arguments(fn["arguments"], redact)}}
+    return call
 
 
 class UpstreamMessages:
@@ -90,7 +93,7 @@ class UpstreamMessages:
         if role == "function" and isinstance(m.get("name"), str):
             out["name"] = m["name"]  # the legacy function role names the function, not a person
         if "content" in out:
-            out["content"] = map_text(out["content"], redact)
+            out["content"] = map_text(out["content"], redact, images=role == "user")
         # checked once redacted: a tool result that only held personal data goes on without it
         if role in ("tool", "function") and self.policy.tool_results == "check" \
                 and any(self.unsafe(t) for t in texts_of(out.get("content")) if t.strip()):
@@ -100,7 +103,7 @@ class UpstreamMessages:
             out["refusal"] = redact(out["refusal"])
         if self.policy.tool_arguments == "redact":
             if "tool_calls" in out:
-                out["tool_calls"] = _tool_calls(out["tool_calls"], redact)
+                out["tool_calls"] = redact_tool_calls(out["tool_calls"], redact)
             if isinstance(out.get("function_call"), dict) and "arguments" in out["function_call"]:
                 fc = out["function_call"]
                 out["function_call"] = {**fc, "arguments": redact_arguments(fc["arguments"], redact)}
