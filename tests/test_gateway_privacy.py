@@ -185,3 +185,19 @@ def test_the_models_tool_calls_reach_the_client_without_the_childs_data(seen: li
     assert len(streamed) == 1 and streamed[0][0]["id"] == "call_1" and streamed[0][0]["index"] == 0
     assert json.loads(streamed[0][0]["function"]["arguments"]) == {"q": "homework help for [private 1]", "k": 2}
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls" and "childguard" in chunks[-1]
+
+
+def test_odd_messages_get_a_clear_error_or_a_safe_forward(gateway: str, seen: list[dict[str, Any]]) -> None:
+    r = post(gateway, [{"role": "assistant", "content": {"text": "Amy"}}, {"role": "user", "content": "hi"}])
+    assert r.status_code == 422 and "messages[0].content" in r.json()["error"]["message"]
+    deep = "[" * 3000 + "]" * 3000
+    odd = [{"role": "user", "content": "my name is Amy Smith"},
+           {"role": "assistant", "content": None, "tool_calls": {"id": "x", "arguments": "Amy Smith"}},
+           {"role": "assistant", "content": None, "tool_calls": [
+               "Amy Smith", {"id": "t", "type": "function", "function": {"name": "f", "arguments": deep}}]},
+           {"role": "user", "content": "ok"}]
+    r = post(gateway, odd)
+    assert r.status_code == 200, r.text
+    sent = seen[-1]["messages"]
+    assert "Amy" not in json.dumps(sent) and sent[2]["tool_calls"] == []
+    assert [c["id"] for c in sent[3]["tool_calls"]] == ["t"]

@@ -157,6 +157,8 @@ class Gateway:
             raise InvalidInputError("the conversation needs a user message (the child's) with 'content'")
         last = ""
         for i, m in enumerate(messages):  # every user message: parts it cannot check are refused, not forwarded
+            if not isinstance(m.get("content"), str | list | None):
+                raise InvalidInputError(f"messages[{i}].content: must be a string, a list of content parts or null")
             if m.get("role") == "user":
                 if not isinstance(m.get("content"), str | list):
                     raise InvalidInputError(f"messages[{i}].content: a user message needs a string or a list of "

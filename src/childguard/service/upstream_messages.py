@@ -57,21 +57,20 @@ def _redact_json_strings(value: Any, redact: Callable[[str], str]) -> Any:
 def redact_arguments(arguments: Any, redact: Callable[[str], str]) -> Any:
     """Tool-call arguments are a JSON string: each string value in it is redacted, and the string stays
     valid JSON for the tool; arguments that are not JSON are redacted as text."""
-    if not isinstance(arguments, str):
-        return _redact_json_strings(arguments, redact)
     try:
+        if not isinstance(arguments, str):
+            return _redact_json_strings(arguments, redact)
         parsed = json.loads(arguments)
-    except ValueError:
-        return redact(arguments)
-    return json.dumps(_redact_json_strings(parsed, redact), ensure_ascii=False)
+        return json.dumps(_redact_json_strings(parsed, redact), ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason: redacted as text
+        return redact(arguments if isinstance(arguments, str) else json.dumps(arguments)[:100_000])
 
 
 def redact_tool_calls(calls: Any, redact: Callable[[str], str]) -> Any:
-    """Each call's `function.arguments` redacted; anything that is not a list of calls stays as it is
-    (the upstream rejects it)."""
+    """Each call's `function.arguments` redacted; what is not a list of calls is not passed on."""
     if not isinstance(calls, list):
-        return calls
-    return [_redact_call(call, redact) for call in calls]
+        return []
+    return [_redact_call(call, redact) for call in calls if isinstance(call, dict)]
 
 
 def _redact_call(call: Any, redact: Callable[[str], str]) -> Any:
