@@ -6,7 +6,13 @@ before it leaves; an age-band system prompt is added; the upstream's answer is c
 child sees it, in streaming too (a window of text is held back and checked, and unsafe text is cut
 off and replaced). With a child profile (`user`, as in OpenAI's API) the turn also goes through the
 conversation guard, so long sessions, late nights and "you are my only friend" earn a gentle nudge
-(4f); services that need parental consent can require it per profile (5b)."""
+(4f); services that need parental consent can require it per profile (5b).
+
+The parts live beside it: what the upstream gets of the conversation (upstream_messages.py: every
+message kind redacted, client instructions below the safety prompt, tool results checked), the
+child's redacted data put back in the answer (restoring.py), the per-client share of the upstream
+connections (upstream_share.py), what a failure tells the child and the client (upstream_failure.py)
+and which part of a stream to check next (stream_window.py)."""
 
 from __future__ import annotations
 
@@ -314,9 +320,7 @@ class Gateway:
         """`final`: the last check of an answer, the one the transparency report counts. The request was
         admitted already, so the check waits for a worker rather than failing half-way through an answer.
         An answer that must be escalated opens a review case, as an escalating child message does (4i)."""
-        out = await self.services.decisions.run(
-            self.guard.check, text, age=decision.age_band, lang=decision.lang if decision.lang != "und" else None,
-            role="ai_output", admitted=True)
+        out = await self.services.decisions.run(self._output_decision, text, decision, admitted=True)
         case_id = None
         if final or out.action.stops:
             self.services.counter.count(out, "gateway_output")
