@@ -201,3 +201,9 @@ def test_odd_messages_get_a_clear_error_or_a_safe_forward(gateway: str, seen: li
     sent = seen[-1]["messages"]
     assert "Amy" not in json.dumps(sent) and sent[2]["tool_calls"] == []
     assert [c["id"] for c in sent[3]["tool_calls"]] == ["t"]
+
+
+def test_deeply_nested_json_is_a_clear_422(gateway: str) -> None:
+    body = '{"messages": [{"role": "user", "content": "hi"}], "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    r = httpx.post(f"{gateway}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "nested too deeply" in r.json()["error"]["message"]
