@@ -301,8 +301,10 @@ class Gateway:
                               childguard=info | {"upstream_called": exc.http_status != 429})
 
     def _note_failure(self, exc: UpstreamError) -> None:
-        if exc.http_status != 429:
-            self.last_call = f"failed ({type(exc).__name__})"
+        if exc.http_status == 429:  # a flood of these is the share working: not a warning per request
+            log.debug("chat refused, client over its upstream share: %s", exc)
+            return
+        self.last_call = f"failed ({type(exc).__name__})"
         log.warning("chat model call failed: %s", exc)
 
     async def _contest_token(self, decision: Decision, text: str, source: str, profile: str | None) -> str | None:
