@@ -207,3 +207,11 @@ def test_deeply_nested_json_is_a_clear_422(gateway: str) -> None:
     body = '{"messages": [{"role": "user", "content": "hi"}], "x": ' + "[" * 5000 + "]" * 5000 + "}"
     r = httpx.post(f"{gateway}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and "nested too deeply" in r.json()["error"]["message"]
+
+
+def test_a_name_field_is_never_sent_nor_its_echo(gateway: str, seen: list[dict[str, Any]]) -> None:
+    r = post(gateway, [{"role": "user", "name": "Zoe_Brown", "content": "hello"},
+                       {"role": "assistant", "content": "Hi Zoe! Nice to meet you, Zoe Brown."},
+                       {"role": "user", "name": "Zoe_Brown", "content": "what is a noun?"}])
+    assert r.status_code == 200
+    assert "Zoe" not in json.dumps(seen[-1]) and "Brown" not in json.dumps(seen[-1])

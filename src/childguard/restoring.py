@@ -48,6 +48,16 @@ class RedactionVault:
                     self._placeholder(word)
         return placeholder
 
+    def add_name(self, name: str) -> None:
+        """A name the client gave for the child (a message's `name` field, "Amy_Smith"): never sent, and
+        removed where it appears in the conversation."""
+        words = " ".join(name.replace("_", " ").replace("-", " ").split())
+        if len(words) < _MIN_ECHO:
+            return
+        if " " not in words:
+            self._name_words.add(words)
+        self._name(words)
+
     def _echo_pattern(self) -> re.Pattern[str] | None:
         """Whole values in any case; single words of a name only as written or capitalised ("may" is a
         word, "May" may be the child)."""

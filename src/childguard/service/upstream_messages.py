@@ -113,6 +113,8 @@ class UpstreamMessages:
         conversation, every message rewritten."""
         for m in messages:  # the child's own data first: what is found here is redacted everywhere after
             if m.get("role") == "user":
+                if isinstance(m.get("name"), str):
+                    self.vault.add_name(m["name"])
                 for text in texts_of(m.get("content")):
                     self.vault.redact(text)
         instructions: list[str] = []
