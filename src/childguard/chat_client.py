@@ -253,8 +253,9 @@ class AsyncChatClient:
     def __init__(self, endpoint: ChatEndpoint, timeout_s: float, retry: RetryPolicy = NO_RETRY,
                  max_connections: int = 100, max_keepalive: int = 20, first_byte_s: float | None = None) -> None:
         """`timeout_s` bounds a whole answer (streamed or not, a request that waits for a free connection
-        included); `first_byte_s` (default: the same) bounds the wait for a connection, for the answer to
-        start and every pause in it, so a model that hangs is given up on early (issue 18 item 4)."""
+        included); `first_byte_s` (default: the same) bounds the wait for a connection and, when
+        streaming, for the answer to start and every pause in it, so a model that hangs is given up on
+        early (issue 18 item 4). A plain answer only comes when the model is done: there the total applies."""
         self.endpoint = endpoint
         self.timeout_s = timeout_s
         self.first_byte_s = min(first_byte_s or timeout_s, timeout_s)
@@ -286,8 +287,11 @@ class AsyncChatClient:
 
     async def _once(self, body: Mapping[str, Any]) -> tuple[str, tuple[dict[str, Any], ...]]:
         try:
+            # a plain answer arrives whole, after the model is done: only the wait for a connection is short
+            whole = httpx.Timeout(self.timeout_s, connect=self.first_byte_s, pool=self.first_byte_s)
             response = await asyncio.wait_for(
-                self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers), self.timeout_s)
+                self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers, timeout=whole),
+                self.timeout_s)
         except TimeoutError as exc:
             raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
