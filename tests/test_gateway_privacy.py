@@ -215,3 +215,10 @@ def test_a_name_field_is_never_sent_nor_its_echo(gateway: str, seen: list[dict[s
                        {"role": "user", "name": "Zoe_Brown", "content": "what is a noun?"}])
     assert r.status_code == 200
     assert "Zoe" not in json.dumps(seen[-1]) and "Brown" not in json.dumps(seen[-1])
+
+
+def test_the_rest_is_answered_for_a_known_child_profile_too(gateway: str, seen: list[dict[str, Any]]) -> None:
+    r = post(gateway, [{"role": "user", "content": "I go to Oakwood Primary School. What is a noun?"}], user="kid-7")
+    body = r.json()
+    assert r.status_code == 200 and body["childguard"]["upstream_called"] is True
+    assert "Oakwood" not in json.dumps(seen[-1]) and "kid-7" not in json.dumps(seen[-1])
