@@ -247,8 +247,9 @@ class Gateway:
         if not self.settings.upstream_url:
             return error_response(503, "no_upstream", NO_UPSTREAM)
         vault = RedactionVault(restore=self.settings.restore_redacted)
-        forward, withheld = await self.services.decisions.run(
-            self._forward, messages, system_prompt(decision.age_band, decision.guidance), vault, decision)
+        forward, withheld = await self.services.decisions.run(  # admitted: the turn is under way already
+            self._forward, messages, system_prompt(decision.age_band, decision.guidance), vault, decision,
+            admitted=True)
         info["tool_results_withheld"] = withheld
         # the child's profile id (`user`) stays here: the upstream gets no identifier (5b)
         payload = upstream_body(body, forward, model)
