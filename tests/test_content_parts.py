@@ -97,3 +97,9 @@ def test_moderation_accepts_content_parts_and_reports_input_types(service: str) 
     assert httpx.post(f"{service}/v1/moderations", json={"input": [{"type": "video"}]}).status_code == 400
     mixed = httpx.post(f"{service}/v1/moderations", json={"input": ["a", {"type": "text", "text": "b"}]})
     assert mixed.status_code == 422
+
+
+def test_only_the_keys_of_a_part_that_were_read_are_passed_on() -> None:
+    part = {"type": "text", "text": "hi", "note": "Amy Smith, 12 Baker Street"}
+    image = {**IMAGE, "owner": "Amy"}
+    assert map_text([part, image], str.upper) == [{"type": "text", "text": "HI"}, IMAGE]

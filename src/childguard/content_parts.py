@@ -76,7 +76,8 @@ def read_content(content: Any, images: ImagePolicy = "refuse", where: str = "con
 def map_text(content: Any, fn: Callable[[str], str], images: bool = True) -> Any:
     """`content` with `fn` applied to every text it holds (a string, each text part, an assistant's
     refusal part), keeping its shape. Image parts stay when `images` (a user message that passed
-    `read_content`); any other part is dropped, so nothing unread is passed on. Null content stays."""
+    `read_content`); any other part, and any other key of a part, is dropped, so nothing unread is
+    passed on. Null content stays."""
     if isinstance(content, str):
         return fn(content)
     if not isinstance(content, list):
@@ -85,11 +86,11 @@ def map_text(content: Any, fn: Callable[[str], str], images: bool = True) -> Any
     for p in content:
         kind = p.get("type") if isinstance(p, dict) else None
         if kind in TEXT_TYPES and isinstance(p.get("text"), str):
-            out.append({**p, "text": fn(p["text"])})
+            out.append({"type": kind, "text": fn(p["text"])})
         elif kind == "refusal" and isinstance(p.get("refusal"), str):
-            out.append({**p, "refusal": fn(p["refusal"])})
+            out.append({"type": kind, "refusal": fn(p["refusal"])})
         elif kind in IMAGE_TYPES and images:
-            out.append(p)
+            out.append({k: v for k, v in p.items() if k in ("type", "image_url", "detail")})
     return out
 
 
