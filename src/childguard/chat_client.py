@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -47,6 +48,13 @@ class ChatEndpoint:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
+    @property
+    def shown(self) -> str:
+        """The base URL for the operator's eyes (start-up banner): without credentials or query."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -72,8 +80,11 @@ NO_RETRY = RetryPolicy()
 
 @dataclass(frozen=True, slots=True)
 class Completion:
+    """`tool_calls`: the functions the model asks the client to run (OpenAI format), if any."""
+
     text: str
     attempts: int = 1
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
 
 def chat_body(model: str, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -119,25 +130,98 @@ def _malformed(url: str, exc: Exception) -> UpstreamResponseError:
                                  f"{exc}); check that it is an OpenAI-compatible base URL", url)
 
 
-def completion_text(response: httpx.Response, url: str) -> str:
-    """`choices[0].message.content` of a finished response; a null content is an empty answer."""
+def _tool_call_list(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise TypeError("tool_calls is not a list of objects")
+    return value
+
+
+def completion_message(response: httpx.Response, url: str) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """(`choices[0].message.content`, its `tool_calls`) of a finished response; a null content is an
+    empty answer (a message that only calls tools has none)."""
     _check_status(response, url, response.text[:1000])
     try:
-        content = response.json()["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        message = response.json()["choices"][0]["message"]
+        calls = _tool_call_list(message.get("tool_calls"))
+        content = message.get("content") if calls else message["content"]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed(url, exc) from exc
-    return str(content or "")
+    return str(content or ""), tuple(calls)
 
 
-def stream_delta(line: str, url: str) -> str | None:
-    """The text one server-sent-events line adds (`choices[0].delta.content`); None for lines that are
-    not data (comments, blank keep-alives) and for the closing `data: [DONE]`."""
+def completion_text(response: httpx.Response, url: str) -> str:
+    return completion_message(response, url)[0]
+
+
+def stream_event(line: str, url: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """What one server-sent-events line adds: its text (`choices[0].delta.content`) and its tool-call
+    fragments; None for lines that are not data (comments, keep-alives) and for `data: [DONE]`."""
     if not line.startswith("data:") or line.strip() == "data: [DONE]":
         return None
     try:
-        return str(json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or "")
+        delta = json.loads(line[5:])["choices"][0].get("delta", {})
+        return str(delta.get("content") or ""), _tool_call_list(delta.get("tool_calls"))
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed(url, exc) from exc
+
+
+def stream_delta(line: str, url: str) -> str | None:
+    event = stream_event(line, url)
+    return None if event is None else event[0]
+
+
+class ToolCallParts:
+    """A streamed tool call arrives in fragments by `index` (id and name first, then the arguments a few
+    characters at a time); this puts them together."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, Any]] = {}
+
+    def add(self, fragments: list[dict[str, Any]]) -> None:
+        for f in fragments:
+            index = f.get("index", len(self._calls))
+            call = self._calls.setdefault(index if isinstance(index, int) else len(self._calls),
+                                          {"type": "function", "function": {"name": "", "arguments": ""}})
+            if isinstance(f.get("id"), str):
+                call["id"] = f["id"]
+            if isinstance(f.get("type"), str):
+                call["type"] = f["type"]
+            fn = f.get("function")
+            if isinstance(fn, dict):
+                for key in ("name", "arguments"):
+                    if isinstance(fn.get(key), str):
+                        call["function"][key] += fn[key]
+
+    def calls(self) -> tuple[dict[str, Any], ...]:
+        return tuple(self._calls[i] for i in sorted(self._calls))
+
+
+class ChatStream:
+    """The text of a streamed answer, piece by piece (`async for text in stream`); once it is read,
+    `tool_calls` holds the functions the model asked for."""
+
+    def __init__(self, events: AsyncGenerator[tuple[str, list[dict[str, Any]]], None]) -> None:
+        self._events = events
+        self._parts = ToolCallParts()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._texts()
+
+    async def _texts(self) -> AsyncGenerator[str, None]:
+        async for text, fragments in self._events:
+            if fragments:
+                self._parts.add(fragments)
+            if text:
+                yield text
+
+    @property
+    def tool_calls(self) -> tuple[dict[str, Any], ...]:
+        return self._parts.calls()
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
 
 
 # -- the clients -----------------------------------------------------------------------------------------
@@ -167,12 +251,21 @@ class AsyncChatClient:
     from one event loop only, and `aclose()` it when done."""
 
     def __init__(self, endpoint: ChatEndpoint, timeout_s: float, retry: RetryPolicy = NO_RETRY,
-                 max_connections: int = 100, max_keepalive: int = 20) -> None:
+                 max_connections: int = 100, max_keepalive: int = 20, first_byte_s: float | None = None) -> None:
+        """`timeout_s` bounds a whole answer (streamed or not, a request that waits for a free connection
+        included); `first_byte_s` (default: the same) bounds the wait for a connection and, when
+        streaming, for the answer to start and every pause in it, so a model that hangs is given up on
+        early (issue 18 item 4). A plain answer only comes when the model is done: there the total applies."""
         self.endpoint = endpoint
         self.timeout_s = timeout_s
+        self.first_byte_s = min(first_byte_s or timeout_s, timeout_s)
         self.retry = retry
-        self._http = httpx.AsyncClient(timeout=timeout_s, limits=httpx.Limits(
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.first_byte_s), limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive))
+
+    def _timeout(self, waited_s: float) -> UpstreamTimeoutError:
+        return UpstreamTimeoutError(f"{self.endpoint.url} gave no complete answer within {waited_s:g} s; the model "
+                                    "may be overloaded: retry later or raise the timeout", self.endpoint.url)
 
     async def complete(self, body: Mapping[str, Any],
                        before_attempt: Callable[[], Awaitable[None]] | None = None) -> Completion:
@@ -184,33 +277,43 @@ class AsyncChatClient:
             if before_attempt is not None:
                 await before_attempt()
             try:
-                return Completion(await self._once(body), attempt)
+                text, calls = await self._once(body)
+                return Completion(text, attempt, calls)
             except UpstreamError as exc:
                 exc.attempts = attempt
                 if attempt > self.retry.retries or not self.retry.retries_on(exc):
                     raise
             await asyncio.sleep(self.retry.delay_s(attempt))
 
-    async def _once(self, body: Mapping[str, Any]) -> str:
+    async def _once(self, body: Mapping[str, Any]) -> tuple[str, tuple[dict[str, Any], ...]]:
         try:
-            response = await self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers)
+            # a plain answer arrives whole, after the model is done: only the wait for a connection is short
+            whole = httpx.Timeout(self.timeout_s, connect=self.first_byte_s, pool=self.first_byte_s)
+            response = await asyncio.wait_for(
+                self._http.post(self.endpoint.url, json=body, headers=self.endpoint.headers, timeout=whole),
+                self.timeout_s)
+        except TimeoutError as exc:
+            raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
-            raise _request_error(exc, self.endpoint.url, self.timeout_s) from exc
-        return completion_text(response, self.endpoint.url)
+            raise _request_error(exc, self.endpoint.url, self.first_byte_s) from exc
+        return completion_message(response, self.endpoint.url)
 
     @asynccontextmanager
-    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[AsyncIterator[str]]:
+    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ChatStream]:
         """`async with client.stream(body) as deltas: async for text in deltas: ...`: the answer's text
         piece by piece. Leaving the block closes the upstream response, so a caller that stops reading
         (the gateway cutting off harm) does not keep the model generating. Never retried: part of the
         answer may already be on its way to the child."""
         url = self.endpoint.url
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         request = self._http.build_request("POST", url, json={**body, "stream": True}, headers=self.endpoint.headers)
         try:
-            response = await self._http.send(request, stream=True)
+            response = await asyncio.wait_for(self._http.send(request, stream=True), self.timeout_s)
+        except TimeoutError as exc:
+            raise self._timeout(self.timeout_s) from exc
         except httpx.HTTPError as exc:
-            raise _request_error(exc, url, self.timeout_s) from exc
-        deltas = self._deltas(response)
+            raise _request_error(exc, url, self.first_byte_s) from exc
+        deltas = ChatStream(self._deltas(response, deadline))
         try:
             _check_status(response, url, "")  # an error body could stream for ever; the status says enough
             yield deltas
@@ -218,19 +321,24 @@ class AsyncChatClient:
             await deltas.aclose()
             await response.aclose()
 
-    async def _deltas(self, response: httpx.Response) -> AsyncGenerator[str, None]:
+    async def _deltas(self, response: httpx.Response,
+                      deadline: float) -> AsyncGenerator[tuple[str, list[dict[str, Any]]], None]:
+        """Each line within the pause limit (httpx's read timeout) and all of them before `deadline`."""
         url = self.endpoint.url
         lines = response.aiter_lines()
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                line = await anext(lines)
+                line = await asyncio.wait_for(anext(lines), max(0.0, deadline - loop.time()))
             except StopAsyncIteration:
                 return
+            except TimeoutError as exc:
+                raise self._timeout(self.timeout_s) from exc
             except httpx.HTTPError as exc:
-                raise _request_error(exc, url, self.timeout_s) from exc
-            delta = stream_delta(line, url)
-            if delta is not None:
-                yield delta
+                raise _request_error(exc, url, self.first_byte_s) from exc
+            event = stream_event(line, url)
+            if event is not None:
+                yield event
 
     async def aclose(self) -> None:
         await self._http.aclose()

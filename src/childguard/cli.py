@@ -259,6 +259,7 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     import uvicorn
     from sqlalchemy.engine import make_url
 
+    from .chat_client import ChatEndpoint
     from .service import create_app
     from .settings import get_settings
 
@@ -277,7 +278,10 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
         prepare_multiprocess(settings.metrics_dir or settings.key_file.parent / "metrics")  # /metrics sums workers
         app = "childguard.service.app:create_app"
     base = f"http://{host}:{port}"
-    gateway = "" if settings.upstream_url else "  (no upstream model configured: chat answers 503; see README)\n"
+    gateway = ("  (no upstream model configured: chat answers 503; see README)\n" if not settings.upstream_url else
+               f"  upstream model: {ChatEndpoint(settings.upstream_url).shown} (model: "
+               f"{settings.upstream_model or 'as each client asks'}; answers within "
+               f"{settings.upstream_first_byte_timeout_s:g} s first byte, {settings.upstream_timeout_s:g} s total)\n")
     out.write(f"childguard service on {base}\n"
               f"  moderation:   POST {base}/v1/moderations\n"
               f"  chat gateway: POST {base}/v1/chat/completions\n{gateway}"

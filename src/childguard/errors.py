@@ -172,6 +172,15 @@ class UpstreamTimeoutError(UpstreamError):
     code = "upstream_timeout"
 
 
+class UpstreamBusyError(UpstreamError):
+    """This client holds its whole share of the connections to the chat model (the gateway): retry when
+    one of its chats has finished."""
+
+    http_status = 429
+    code = "upstream_busy"
+    retry_after = 1
+
+
 class UpstreamUnreachableError(UpstreamError):
     """The connection was refused, reset or broken off: check the URL and that the server is running."""
 

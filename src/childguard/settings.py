@@ -86,8 +86,25 @@ class Settings(BaseSettings):
     upstream_url: str | None = Field(None, description="OpenAI-compatible base URL the chat gateway forwards to")
     upstream_model: str | None = Field(None, description="model name sent upstream (default: the client's)")
     upstream_api_key: str | None = Field(None, repr=False)
-    upstream_timeout_s: float = Field(60.0, gt=0)
+    upstream_timeout_s: float = Field(60.0, gt=0, description="a whole answer, streamed or not, must arrive "
+                                      "within this; then the child gets a friendly 'try again later'")
+    upstream_first_byte_timeout_s: float = Field(15.0, gt=0, description="the chat model must start answering "
+                                                 "(and never pause) longer than this")
+    upstream_max_connections: int = Field(64, ge=1, description="connections to the chat model per process")
+    upstream_client_share: float = Field(0.25, gt=0, le=1, description="share of those one API key (or client "
+                                         "address) may hold, so one client's hung chats cannot starve the others")
     stream_holdback_chars: int = Field(120, ge=0, description="streamed text held back until checked")
+    image_parts: Literal["refuse", "pass"] = Field("refuse", description="OpenAI image content parts: refused "
+                                                   "with 'not supported yet', or passed on unchecked")
+    client_instructions: Literal["drop", "subordinate"] = Field(
+        "drop", description="a client's system/developer messages: dropped, or added after the safety prompt as "
+        "instructions that never outrank it (redacted and checked as ai_output)")
+    tool_results: Literal["check", "pass"] = Field("check", description="tool results sent to the gateway are "
+                                                   "checked as ai_output and withheld from the model when unsafe")
+    tool_arguments: Literal["redact", "pass"] = Field("redact", description="the child's personal data in "
+                                                      "tool-call arguments is redacted before it goes upstream")
+    restore_redacted: bool = Field(True, description="the child's redacted data is put back in the answer the "
+                                   "child sees (kept in memory for the turn only; never sent upstream or stored)")
     database_url: str = Field("sqlite:///childguard-data/childguard.db",
                               description="SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://...)")
     encryption_key: str | None = Field(None, repr=False, description="base64 AES-256 key for excerpts at rest")

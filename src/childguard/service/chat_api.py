@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ..errors import InvalidInputError
 from .gateway import Gateway
+from .upstream_share import client_key
 
 router = APIRouter(tags=["gateway"])
 
@@ -26,6 +27,9 @@ async def chat_completions(request: Request, gateway: Annotated[Gateway, Depends
         body = await request.json()
     except ValueError as exc:
         raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # the parser's own limit: a 400-class answer, not a 500
+        raise InvalidInputError("request body is nested too deeply (over ~1,000 levels); send an OpenAI chat "
+                                "request") from exc
     if not isinstance(body, dict):
         raise InvalidInputError("request body must be a JSON object")
-    return await gateway.handle(body)
+    return await gateway.handle(body, client_key(request, gateway.settings.api_keys))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
+from ..content_parts import read_content
 from ..decision import Decision
 from ..errors import InvalidInputError, StoreUnavailableError
 from ..fields import Code, Name, check_budget
@@ -26,7 +27,10 @@ OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = get_taxonomy().openai_categories
 class ModerationRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    input: str | list[str] = Field(description="a text or a list of texts (OpenAI format)")
+    input: str | list[str] | list[dict[str, Any]] = Field(
+        description="a text, a list of texts, or one input as OpenAI content parts ([{\"type\": \"text\", "
+        "\"text\": ...}]; text parts are checked together; image parts are refused as not supported yet, or "
+        "passed unchecked where CHILDGUARD_IMAGE_PARTS=pass)")
     model: Name | None = None
     age: int | Code | None = Field(None, description="child's age or AADC band (childguard extension)")
     lang: Code | None = None
@@ -40,6 +44,9 @@ class ModerationResult(BaseModel):
     flagged: bool
     categories: dict[str, bool]
     category_scores: dict[str, float]
+    category_applied_input_types: dict[str, list[Literal["text", "image"]]] = Field(
+        default_factory=dict, description="the input types each category was checked on (OpenAI format): "
+        "text only; an image passed unchecked is not listed")
     childguard: Decision
     recorded: Literal["stored", "spooled"] | None = Field(
         None, description="for escalations: the review case is in the database, or safely spooled on this "
@@ -52,12 +59,14 @@ class ModerationResponse(BaseModel):
     results: list[ModerationResult]
 
 
-def to_openai(decision: Decision) -> ModerationResult:
+def to_openai(decision: Decision, checked_text: bool = True) -> ModerationResult:
     scores = {name: round(max(decision.scores[c] for c in cats), 4) for name, cats in OPENAI_CATEGORIES.items()}
     flagged_set = set(decision.flagged)
     categories = {name: bool(flagged_set & set(cats)) for name, cats in OPENAI_CATEGORIES.items()}
-    return ModerationResult(flagged=decision.action.intervenes, categories=categories,
-                            category_scores=scores, childguard=decision)
+    applied: list[Literal["text", "image"]] = ["text"] if checked_text else []
+    return ModerationResult(flagged=decision.action.intervenes, categories=categories, category_scores=scores,
+                            category_applied_input_types={name: list(applied) for name in OPENAI_CATEGORIES},
+                            childguard=decision)
 
 
 def _moderate(services: Services, body: ModerationRequest,
@@ -67,13 +76,18 @@ def _moderate(services: Services, body: ModerationRequest,
         decision = services.guard.check(t, age=body.age, lang=body.lang, role=body.role, country=body.country)
         services.counter.count(decision, "moderation")
         # escalations only: a trained human reviews (4i)
-        out.append((to_openai(decision), services.store.case_record(decision, t, "moderation", "system",
+        out.append((to_openai(decision, bool(t)), services.store.case_record(decision, t, "moderation", "system",
                                                                     body.profile)))
     return out
 
 
 def _texts(body: ModerationRequest, services: Services) -> list[str]:
-    texts = [body.input] if isinstance(body.input, str) else body.input
+    if isinstance(body.input, str):
+        texts = [body.input]
+    elif body.input and all(isinstance(i, dict) for i in body.input):  # content parts: one input (OpenAI)
+        texts = [read_content(body.input, services.settings.image_parts, "input").text]
+    else:
+        texts = [t for t in body.input if isinstance(t, str)]
     if not texts:
         raise InvalidInputError("input is an empty list; send a text or a list of texts")
     if len(texts) > services.settings.max_inputs:

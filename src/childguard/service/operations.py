@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .. import __version__
@@ -35,7 +35,7 @@ async def healthz(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> JSONResponse:
+async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     """Ready when the decision pipeline answers and every store is up; says which one is down within
     a second. Escalations are still accepted (spooled) while the database is down."""
     guard = services.guard
@@ -45,9 +45,11 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         return error_response(503, "not_ready", f"decision pipeline failed: {exc}")
     stores = await services.health.stores()
     stores["spool"] = "pending" if services.recorder.spool.pending() else "empty"
+    upstream = request.app.state.gateway.upstream_status()  # reported, never "not ready": the gateway is optional
     down = [name for name, state in stores.items() if state.startswith("down")]
     if down:
         return error_response(503, "not_ready", f"{' and '.join(down)} down; escalations and reports are "
-                              "spooled and replayed when it is back", stores=stores)
+                              "spooled and replayed when it is back", stores=stores, upstream=upstream)
     return JSONResponse({"status": "ready", "policy_version": guard.policy.version,
-                         "detectors": [d.name for d in guard.detectors], "stores": stores})
+                         "detectors": [d.name for d in guard.detectors], "stores": stores,
+                         "upstream": upstream})
