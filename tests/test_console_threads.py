@@ -163,3 +163,47 @@ def test_a_decision_without_a_choice_is_a_page(site: tuple[TestClient, Store]) -
                     headers={"Origin": "http://127.0.0.1"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "choose a decision" in r.text
+
+
+def test_the_case_view_reads_well_in_a_browser(tmp_path: Path) -> None:
+    """The timeline in headless Chromium: every escalating turn, with what changed; a screenshot for people."""
+    import shutil
+
+    import httpx
+
+    from tests.test_service import _serve
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Debian chromium not installed (make test installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    cfg = Settings(key_file=tmp_path / "key", database_url=f"sqlite:///{tmp_path}/cg.db")
+    store = Store(cfg)
+    Accounts(store).add_user("max", PASSWORD, "moderator")
+    for url in _serve(cfg, store=store):
+        for i, (role, sender, text) in enumerate(GROOMING):
+            httpx.post(f"{url}/v1/conversations/messages", json={
+                "conversation": "chat-9", "sender": sender, "role": role, "text": text, "age": 11,
+                "time": f"2026-03-01T16:{i:02d}:00+00:00"}).raise_for_status()
+        case_id = _conversation_cases(store)[0]["id"]
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{url}/console")
+            page.fill("#username", "max")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            assert "updated" in page.locator("tbody tr").first.inner_text()
+            page.goto(f"{url}/console/cases/{case_id}")
+            items = page.locator("ol.timeline > li")
+            assert items.count() == len(store.view(case_id, "max")["timeline"]) >= 2
+            assert "case opened" in items.first.inner_text()
+            assert "new evidence" in items.nth(1).inner_text()
+            assert "amy_2014" not in page.content()
+            shots = Path(__file__).resolve().parents[1] / "build/screenshots"
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "console_case_timeline.png"), full_page=True)
+            page.goto(f"{url}/console/cases/abc")
+            assert page.locator("h1").inner_text() == "Not found"
+            page.screenshot(path=str(shots / "console_case_abc.png"))
+            browser.close()
