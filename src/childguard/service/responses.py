@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ChildGuardError
 from ..fields import printable
+from .validation_messages import plain_problems
 
 log = logging.getLogger("childguard.service")
 
@@ -52,12 +53,15 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> Response:
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+    problems = plain_problems(exc.errors(), request.headers.get("content-type"))
     return console_page(request, 422, "Not accepted", problems) or error_response(
         422, "invalid_input", problems or "invalid request body")
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's "There was an error parsing the body"
+        return error_response(400, "invalid_text", f"the request body is not valid UTF-8 (bad byte at offset "
+                              f"{exc.__cause__.start}); send JSON encoded as UTF-8")
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
     page = console_page(request, exc.status_code, "Not found" if exc.status_code == 404 else "Not possible",
                         "There is no such page in the console." if exc.status_code == 404 else str(exc.detail))
