@@ -30,8 +30,8 @@ def normalize_country(country: str | None) -> str | None:
     code = _ALIASES.get(code, code)
     if not is_country(code):
         raise InvalidCountryError(
-            f"{country.strip()!r} is not a country code (ISO 3166 alpha-2); use a code like 'GB', 'KE' or 'BR', or omit "
-            "it and international helplines are given")
+            f"{country.strip()!r} is not a country code (ISO 3166 alpha-2); use a code like 'GB', 'KE' or 'BR', "
+            "or omit it and international helplines are given")
     return code
 
 

@@ -16,7 +16,7 @@ NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
 def languages() -> frozenset[str]:
     from babel import Locale
 
-    codes = {k.split("_")[0].lower() for k in Locale("en").languages}
+    codes = {str(k).split("_")[0].lower() for k in Locale("en").languages}
     return frozenset(codes - NOT_LANGUAGES)
 
 
@@ -24,7 +24,8 @@ def languages() -> frozenset[str]:
 def countries() -> frozenset[str]:
     from babel import Locale
 
-    return frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha()) - NOT_COUNTRIES
+    names = (str(k) for k in Locale("en").territories)
+    return frozenset(k for k in names if len(k) == 2 and k.isalpha()) - NOT_COUNTRIES
 
 
 def is_language(code: str) -> bool:
@@ -35,3 +36,18 @@ def is_language(code: str) -> bool:
 def is_country(code: str) -> bool:
     """`code`: an upper-case ISO 3166 alpha-2 code ('GB')."""
     return code in countries()
+
+
+OTHER = "other"
+UNDETERMINED = "und"
+
+
+def real_languages(counts: dict[str, int]) -> dict[str, int]:
+    """Counts per language with every code that names no language (stored before such codes were
+    refused) folded into `other`, so a published report lists languages only; `und` (the language
+    could not be told) stays, as the page names it."""
+    out: dict[str, int] = {}
+    for code, n in counts.items():
+        key = code if code == UNDETERMINED or is_language(code) else OTHER
+        out[key] = out.get(key, 0) + n
+    return out

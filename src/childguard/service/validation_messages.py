@@ -61,7 +61,8 @@ def plain_problems(errors: Sequence[Mapping[str, Any]], content_type: str | None
         if kind == "json_invalid":
             where = f" at character {loc[1]}" if len(loc) > 1 else ""
             detail = (e.get("ctx") or {}).get("error", "")
-            sentences.append(f"the body is not valid JSON{where}{': ' + detail if detail else ''}; send one JSON object")
+            detail = f": {detail}" if detail else ""
+            sentences.append(f"the body is not valid JSON{where}{detail}; send one JSON object")
             continue
         if loc == ("body",):
             if kind == "missing":
