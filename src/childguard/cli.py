@@ -296,7 +296,12 @@ def _cmd_redact(args: argparse.Namespace, out: IO[str]) -> int:
     from .privacy import default_redactor
 
     text = validate_text(args.text, 100_000)
-    result = default_redactor().redact(text, normalize_code(args.lang))
+    try:
+        redactor = default_redactor()
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"`childguard redact` needs the privacy extra ({exc.name} is not installed): "
+                          "pip install 'childguard[privacy]'") from exc
+    result = redactor.redact(text, normalize_code(args.lang))
     if args.json:
         entities = [dataclasses.asdict(e) for e in result.entities]
         out.write(json.dumps({"text": result.text, "entities": entities}, ensure_ascii=False) + "\n")
