@@ -207,3 +207,49 @@ def test_the_case_view_reads_well_in_a_browser(tmp_path: Path) -> None:
             assert page.locator("h1").inner_text() == "Not found"
             page.screenshot(path=str(shots / "console_case_abc.png"))
             browser.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    from tests.test_store import PG, _pg_up
+
+    settings = Settings(key_file=tmp_path / "key")
+    if request.param == "sqlite":
+        yield Store(settings, f"sqlite:///{tmp_path}/cg.db")
+        return
+    if not _pg_up():
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"cg_thread_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG)
+    with admin.begin() as c:
+        c.execute(text(f"create schema {schema}"))
+    try:
+        yield Store(settings, f"{PG}?options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f"drop schema {schema} cascade"))
+
+
+def test_parallel_first_escalations_open_one_case(any_store: Store) -> None:
+    """Two workers may see a conversation's first escalations at the same moment: still one case, and
+    no turn is lost from its timeline."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from childguard.store.records import ThreadTurn
+
+    ref = any_store.thread_ref("conversation", "race-1")
+    records = [CaseRecord(source="conversation", severity=4, age_band="10-12", lang="en",
+                          categories=["grooming_trajectory"], reasons=["r"], excerpt=f"turn {i}", thread_ref=ref,
+                          turn=ThreadTurn(turn=i, time=datetime.now(UTC), role="contact", action="escalate"))
+               for i in range(1, 9)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(any_store.save_case, records))
+    assert len(ids) == 1
+    case = any_store.view(ids.pop(), "max")
+    assert sorted(e["turn"] for e in case["timeline"]) == list(range(1, 9))
+    assert any_store.verify_audit_log()

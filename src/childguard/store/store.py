@@ -153,9 +153,12 @@ class Store:
             return self._insert_case(record)
         except IntegrityError:  # the same key committed concurrently (another worker's replay)
             existing = self._case_by_key(record.key)
-            if existing is None:
+            if existing is not None:
+                return existing
+            if record.thread_ref is None:
                 raise
-            return existing
+            # another worker opened this conversation's case first (one open case per thread): join it
+            return self._insert_case(record)
 
     def _case_by_key(self, key: str) -> int | None:
         with self.sessions() as s:

@@ -19,9 +19,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("timeline", sa.LargeBinary, nullable=True))
         batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_index("ix_review_cases_thread_ref", ["thread_ref"])
+    # one open case per conversation, even when two workers see its first escalation at once
+    op.create_index("uq_review_cases_open_thread", "review_cases", ["thread_ref"], unique=True,
+                    sqlite_where=sa.text("status = 'open' AND thread_ref IS NOT NULL"),
+                    postgresql_where=sa.text("status = 'open' AND thread_ref IS NOT NULL"))
 
 
 def downgrade() -> None:
+    op.drop_index("uq_review_cases_open_thread", "review_cases")
     with op.batch_alter_table("review_cases") as batch:
         batch.drop_index("ix_review_cases_thread_ref")
         batch.drop_column("updated_at")
