@@ -85,3 +85,8 @@ def test_a_missing_field_and_a_wrong_type(client: TestClient) -> None:
     assert _plain(r) == "sender is required"
     r = client.post("/v1/conversations/messages", json={"conversation": "c1", "sender": "s", "text": 5})
     assert _plain(r).startswith("text should be a valid string")
+
+
+def test_a_field_called_model_keeps_its_name(client: TestClient) -> None:
+    r = client.post("/v1/moderations", json={"input": "hi", "model": "m" * 5000})
+    assert r.status_code == 422 and _plain(r).startswith("model should have at most")

@@ -14,8 +14,9 @@ from ..errors import ChildGuardError
 from ..inputs import parse_age, parse_role
 
 _BRANCH = re.compile(r"^[a-z_-]+(\[.*\])?$")  # union branch tags: int, str, function-after[...], constrained-str
-_BRANCH_NAMES = {"int", "str", "float", "bool", "list", "dict", "none", "constrained-str", "constrained-int",
-                 "tagged-union", "union", "json-or-python", "lax-or-strict", "nullable", "model", "literal"}
+# plain type names only: a field may well be called "model" (OpenAI's) or "union", never "int"
+_BRANCH_NAMES = {"int", "str", "float", "bool", "list", "dict", "none", "bytes", "constrained-str", "constrained-int",
+                 "tagged-union", "json-or-python", "lax-or-strict"}
 _BODY_NOT_OBJECT = {"dict_type", "model_attributes_type", "model_type", "dict_attributes_type"}
 _JSON_TYPES = ("application/json", "+json")
 # fields whose own parser words the error, so every surface says the same about a bad age or role
