@@ -128,4 +128,6 @@ def test_a_clean_scan_prints_no_errors(tmp_path: Path) -> None:
                           "--workers", "1", "--quiet"], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
-    assert json.loads(run.stdout)["rows"] == 2
+    brief = json.loads(run.stdout)
+    assert brief["rows"] == 2 and brief["roles"] == "roles: 2 by --role default"
+    assert json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["roles"] == brief["roles"]
