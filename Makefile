@@ -2,25 +2,35 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# two installs: the runtime alone (`make run`, `make demo`: what serving needs), and everything
+# (`make test`, training, benchmarks: the dev extra, which pulls in train, privacy and scan)
+RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint train eval eval-public model-card bench clean install browser
+.PHONY: run demo test lint train eval eval-public model-card bench clean install install-runtime browser
+
+$(RUNTIME): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(RUNTIME)
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
+install-runtime: $(RUNTIME)
 install: $(STAMP)
 
 ## run: the main job on embedded defaults: the HTTP service on 127.0.0.1:8000 (SQLite store in
 ## ./childguard-data, shipped detectors); it prints its URLs
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/childguard serve
 
 ## demo: the decision demo over the bundled example messages (no server)
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/childguard demo
 
 ## browser: Debian's chromium for the page tests (Playwright drives it; no browser download), and a

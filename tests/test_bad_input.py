@@ -71,9 +71,15 @@ def test_malformed_language(guard: Guard, lang: str) -> None:
         guard.check("hello", age=10, lang=lang)
 
 
+def test_a_code_that_names_no_language_is_refused(guard: Guard) -> None:
+    # changed (issue 20): "xx" was accepted and then published on the transparency page as a language
+    with pytest.raises(InvalidLanguageError, match="not a language code"):
+        guard.check("hello", age=10, lang="xx")
+
+
 def test_valid_but_unsupported_language_falls_back_to_english_messages(guard: Guard) -> None:
-    d = guard.check("i want to kill myself", age=12, lang="xx")
-    assert d.lang == "xx"
+    d = guard.check("i want to kill myself", age=12, lang="qu")  # Quechua: real, no messages yet
+    assert d.lang == "qu"
     assert d.message_lang == "en"
     assert d.message and "good that you told" in d.message
 
@@ -84,8 +90,14 @@ def test_malformed_country(guard: Guard, country: str) -> None:
         guard.check("hello", age=10, country=country)
 
 
-def test_unknown_but_wellformed_country_gets_global_resources(guard: Guard) -> None:
-    d = guard.check("i want to kill myself", age=12, country="ZZ")
+def test_a_code_that_names_no_country_is_refused(guard: Guard) -> None:
+    # changed (issue 20): "ZZ" (CLDR's unknown region) was accepted silently
+    with pytest.raises(InvalidCountryError, match="not a country code"):
+        guard.check("hello", age=10, country="ZZ")
+
+
+def test_a_country_without_listed_helplines_gets_global_resources(guard: Guard) -> None:
+    d = guard.check("i want to kill myself", age=12, country="TV")  # Tuvalu: real, none listed
     assert d.resources and all(r.country is None for r in d.resources)
 
 

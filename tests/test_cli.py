@@ -96,7 +96,9 @@ def test_eval_reports_and_writes_json(tmp_path: Path) -> None:
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out_json = tmp_path / "m.json"
     r = run("eval", str(src), "--json-out", str(out_json))
-    assert r.returncode == 0, r.stderr
+    # changed (issue 20): a line left out of the scores is reported and fails the run, as in check --jsonl
+    assert r.returncode == 3, r.stderr
+    assert b"labelled.jsonl:6: label 'not_a_label'" in r.stderr
     assert "benign over-flag" in r.stdout.decode()
     report = json.loads(out_json.read_text())
     assert report["categories"]["self_harm"]["recall"] == 1.0

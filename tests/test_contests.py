@@ -199,7 +199,8 @@ def test_contest_page_forms_in_every_language(served: tuple[str, Store]) -> None
     url, _ = served
     for lang in ("en", "fr", "es", "de", "ar", "pt", "sw", "hi"):
         r = httpx.get(f"{url}/contest", params={"lang": lang, "token": "abc.def"})
-        assert r.status_code == 200 and f'lang="{lang}"' in r.text
+        # changed (issue 20): the bad token is said when the page opens, before the child writes a reason
+        assert r.status_code == 422 and f'lang="{lang}"' in r.text and "<textarea" not in r.text
         assert ('dir="rtl"' in r.text) is (lang == "ar")
         assert r.headers["content-security-policy"].startswith("default-src 'none'")
     no_token = httpx.get(f"{url}/contest", params={"lang": "en"})

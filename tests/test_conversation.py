@@ -99,7 +99,9 @@ def test_dependency_nudges_in_the_childs_language(cg: ConversationGuard) -> None
                     ("child", "k", "je t'aime, ne me quitte jamais")], age=12)
     last = res[-1]
     assert any(f.kind == "emotional_dependency" for f in last.findings)
-    assert last.nudge and "IA" in last.nudge
+    # changed (issue 20): "I'm an AI, not a person" is said once, by the message or by the nudge, not both
+    said = [t for t in (last.message_decision.message, last.nudge) if t and "IA" in t]
+    assert len(said) == 1
 
 
 def test_late_nights_and_long_sessions_nudge_once(cg: ConversationGuard) -> None:

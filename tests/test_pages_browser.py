@@ -182,6 +182,7 @@ def test_transparency_page_renders_its_charts(site: tuple[str, Store], browser: 
     httpx.post(f"{url}/v1/moderations", json={"input": ["hello", "i want to kill myself"], "age": 12, "lang": "en"})
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(f"{url}/transparency")
-    assert page.locator("svg.bars").count() == 4 and page.locator("svg.bars rect").count() >= 4
+    # changed (issue 20): charts are lists with HTML labels and SVG bars, so their text stays readable
+    assert page.locator("ul.bars").count() == 4 and page.locator("ul.bars svg.bar rect").count() >= 4
     _shot(page, "transparency.png")
     page.close()

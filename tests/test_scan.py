@@ -288,3 +288,26 @@ def test_bad_arguments_fail_before_ray_starts(tmp_path: Path) -> None:
     assert main(["scan", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")], out=buf) == 2
     with pytest.raises(InvalidInputError, match="not both"):
         ScanConfig(inputs=("x",), age="12", age_field="age")
+
+
+def test_child_sender_through_the_whole_scan(cluster: str, tmp_path: Path) -> None:
+    """A log without a role column: named with --child-sender, the stranger's grooming is found and the
+    summary says how roles were assigned; without it, the summary and stderr warn."""
+    from tests.test_scan_fields import GROOMING
+
+    log = tmp_path / "chat.jsonl"
+    log.write_text("".join(json.dumps({"id": f"t{i}", "conversation": "c1", "sender": s, "text": t, "age": 11,
+                                       "time": f"2026-03-01T16:{i:02d}:00+00:00"}) + "\n"
+                           for i, (s, t) in enumerate(GROOMING)), encoding="utf-8")
+    err = io.StringIO()
+    named = run_scan(ScanConfig(inputs=(str(log),), out=str(tmp_path / "named"), conversation_field="conversation",
+                                child_sender=("k",), workers=1, progress=False), err=err)
+    assert named["roles"] == f"roles: {len(GROOMING)} by --child-sender" and "warning" not in err.getvalue()
+    assert named["conversation_review"][0]["action"] == "escalate"
+    assert "grooming_trajectory" in named["conversation_review"][0]["findings"]
+    err = io.StringIO()
+    guessed = run_scan(ScanConfig(inputs=(str(log),), out=str(tmp_path / "guessed"), conversation_field="conversation",
+                                  workers=1, progress=False), err=err)
+    assert "judged as the child's own words" in guessed["roles"]
+    assert err.getvalue().startswith("warning: roles:")
+    assert "--child-sender" in (tmp_path / "guessed" / "report.html").read_text(encoding="utf-8")

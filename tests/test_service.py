@@ -97,7 +97,8 @@ def test_malformed_bodies(base_url: str) -> None:
     bad_json = httpx.post(url, content=b"{not json", headers=json_type)
     assert bad_json.status_code == 422 and bad_json.json()["error"]["code"] == "invalid_input"
     bad_utf8 = httpx.post(url, content=b'{"input": "\xff\xfe"}', headers=json_type)
-    assert bad_utf8.status_code == 400 and bad_utf8.json()["error"]["code"] == "bad_request"
+    # changed (issue 20): the 400 names the problem (was the generic bad_request "error parsing the body")
+    assert bad_utf8.status_code == 400 and bad_utf8.json()["error"]["code"] == "invalid_text"
     huge = httpx.post(url, content=b"x" * 400_000, headers=json_type)
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "request_too_large"
     assert httpx.get(f"{base_url}/nope").json()["error"]["code"] == "not_found"

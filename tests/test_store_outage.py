@@ -52,7 +52,9 @@ async def _load(client: httpx.AsyncClient, n: int) -> list[httpx.Response]:
     for i in range(0, n, 5):
         batch = [client.post("/v1/moderations", json=ESCALATING) for _ in range(min(5, n - i))]
         batch += [client.post("/v1/reports", json=REPORT) for _ in range(min(5, n - i))]
-        batch += [client.post("/v1/conversations/messages", json={**CHAT, "conversation": f"c{i}"})]
+        # changed (issue 20): a conversation is one case, so each message here has a conversation of its own
+        # and every acknowledged escalation is still one case to count
+        batch += [client.post("/v1/conversations/messages", json={**CHAT, "conversation": f"c{i}-{uuid.uuid4().hex}"})]
         out += await asyncio.gather(*batch)
     return out
 

@@ -306,7 +306,12 @@ def _cmd_redact(args: argparse.Namespace, out: IO[str]) -> int:
     from .privacy import default_redactor
 
     text = validate_text(args.text, 100_000)
-    result = default_redactor().redact(text, normalize_code(args.lang))
+    try:
+        redactor = default_redactor()
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"`childguard redact` needs the privacy extra ({exc.name} is not installed): "
+                          "pip install 'childguard[privacy]'") from exc
+    result = redactor.redact(text, normalize_code(args.lang))
     if args.json:
         entities = [dataclasses.asdict(e) for e in result.entities]
         out.write(json.dumps({"text": result.text, "entities": entities}, ensure_ascii=False) + "\n")
@@ -354,6 +359,14 @@ def _cmd_eval(args: argparse.Namespace, out: IO[str]) -> int:
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     out.write(f"metrics written to {json_out}\n")
+    # like `check --jsonl`: a line left out of the scores is reported, and the run does not pass as clean
+    bad = sorted([*errors, *report["failed"]], key=lambda b: int(b["line"]))
+    for b in bad[:20]:
+        sys.stderr.write(f"childguard: {path}:{b['line']}: {b['error']}\n")
+    if bad:
+        more = f" ({len(bad) - 20} more in {json_out})" if len(bad) > 20 else ""
+        sys.stderr.write(f"childguard: {len(bad)} of {len(bad) + report['lines']} lines were not scored{more}\n")
+        return InvalidTextError.exit_code
     return 0
 
 
@@ -467,6 +480,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
 }
 
 
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell tool reports when its reader went away
+
+
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
@@ -475,6 +491,14 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     except ChildGuardError as exc:
         sys.stderr.write(f"childguard: {exc.code}: {exc}\n")
         return exc.exit_code
+    except BrokenPipeError:
+        # `childguard check --jsonl big.jsonl | head`: the reader has what it wanted; no traceback, and
+        # stdout is pointed at /dev/null so the interpreter's final flush does not raise again
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ decided, an answer in child-friendly words in their language."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -66,15 +68,27 @@ class ContestDesk:
     def submit(self, req: ContestRequest) -> ContestReceipt:
         texts = self.strings[self.lang(req.lang)]
         code = new_reference()
-        try:
+        with self._in_childs_words(texts):
             case_id = self.contests.contest(req.token, req.message, contest_reference_hash(code))
-        except ConflictError as exc:  # the same errors, in the child's language
+        return ContestReceipt(reference=code, message=texts["thanks_body"], case_id=case_id)
+
+    def check(self, token: str, lang: str | None = None) -> None:
+        """A bad, expired or used token is said when the page opens, before the child writes a reason."""
+        with self._in_childs_words(self.strings[self.lang(lang)]):
+            self.contests.check(token)
+
+    @staticmethod
+    @contextmanager
+    def _in_childs_words(texts: dict[str, Any]) -> Iterator[None]:
+        """The store's token errors, in the child's language."""
+        try:
+            yield
+        except ConflictError as exc:
             raise ConflictError(texts["token_used"]) from exc
         except NotFoundError as exc:
             raise NotFoundError(texts["token_expired"]) from exc
         except InvalidInputError as exc:
             raise InvalidInputError(texts["token_invalid"] if "token" in str(exc) else str(exc)) from exc
-        return ContestReceipt(reference=code, message=texts["thanks_body"], case_id=case_id)
 
     def status(self, code: str, lang: str | None = None) -> ContestStatus:
         texts = self.strings[self.lang(lang)]

@@ -24,6 +24,7 @@ class LabelledLine:
     label: str
     lang: str | None
     age: Any
+    line: int = 0  # 1-based line of the input file, for the bad-line report
 
 
 def parse_labelled(lines: Iterable[str]) -> tuple[list[LabelledLine], list[dict[str, Any]]]:
@@ -40,7 +41,7 @@ def parse_labelled(lines: Iterable[str]) -> tuple[list[LabelledLine], list[dict[
             label = obj.get("label")
             if label not in valid:
                 raise InvalidInputError(f"label {label!r} is not a category id or 'benign'")
-            rows.append(LabelledLine(obj["text"], label, obj.get("lang"), obj.get("age")))
+            rows.append(LabelledLine(obj["text"], label, obj.get("lang"), obj.get("age"), n))
         except (json.JSONDecodeError, InvalidInputError) as exc:
             errors.append({"line": n, "error": str(exc)})
     return rows, errors
@@ -92,14 +93,15 @@ def evaluate(guard: Guard, rows: list[LabelledLine], workers: int = 1) -> dict[s
     requests = [CheckRequest(r.text, age=r.age, lang=r.lang) for r in rows]
     results = guard.check_many(requests, workers=workers)
     pairs: list[tuple[LabelledLine, Decision]] = []
-    failed = 0
+    failed: list[dict[str, Any]] = []
     for row, result in zip(rows, results, strict=True):
         if isinstance(result, Decision):
             pairs.append((row, result))
         else:
-            failed += 1
+            failed.append({"line": row.line, "error": str(result)})
     report = _summarise(pairs)
-    report["failed_lines"] = failed
+    report["failed_lines"] = len(failed)
+    report["failed"] = failed
     by_lang: dict[str, list[tuple[LabelledLine, Decision]]] = defaultdict(list)
     for row, decision in pairs:
         by_lang[row.lang or decision.lang].append((row, decision))

@@ -11,6 +11,7 @@ import yaml
 
 from .decision import Resource
 from .errors import ConfigError, InvalidCountryError
+from .iso_codes import is_country
 from .policy import deep_merge
 from .taxonomy import load_yaml_resource
 
@@ -26,7 +27,12 @@ def normalize_country(country: str | None) -> str | None:
             f"country {country!r} is not an ISO 3166 alpha-2 code; use a code like 'GB', 'KE' or 'BR', or omit it"
         )
     code = country.strip().upper()
-    return _ALIASES.get(code, code)
+    code = _ALIASES.get(code, code)
+    if not is_country(code):
+        raise InvalidCountryError(
+            f"{country.strip()!r} is not a country code (ISO 3166 alpha-2); use a code like 'GB', 'KE' or 'BR', "
+            "or omit it and international helplines are given")
+    return code
 
 
 class Directory:

@@ -22,6 +22,9 @@ def parse_age(value: object, default: AgeBand) -> AgeBand:
         raise InvalidAgeError(f"age must be a number of years (0-{max_age}) or a band like '10-12', not a boolean")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, float):
+        raise InvalidAgeError(f"age {value} is not a whole number of years; give years (0-{max_age}) or a band "
+                              "like '10-12'")
     if isinstance(value, int):
         if 0 <= value <= max_age:
             return band_for_age(value)

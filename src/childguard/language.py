@@ -10,6 +10,7 @@ from functools import lru_cache
 import pycld2
 
 from .errors import InvalidLanguageError
+from .iso_codes import is_language
 
 UNDETERMINED = "und"
 _CODE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{1,8})*$")
@@ -30,7 +31,12 @@ def normalize_code(code: str) -> str:
             f"language {code!r} is not an ISO 639 code; use a code like 'en', 'fr' or 'pt-BR', or omit it"
         )
     low = code.strip().lower().replace("_", "-")
-    return _ALIASES.get(low, _ALIASES.get(low.split("-")[0], low.split("-")[0]))
+    base = _ALIASES.get(low, _ALIASES.get(low.split("-")[0], low.split("-")[0]))
+    if not is_language(base):
+        raise InvalidLanguageError(
+            f"{code.strip()!r} is not a language code (ISO 639); use a code like 'en', 'fr' or 'pt-BR', or omit it "
+            "and the language is detected")
+    return base
 
 
 @lru_cache(maxsize=1)
@@ -57,5 +63,8 @@ def detect(text: str) -> LanguageGuess:
         pass
     code, prob = _langid().classify(sample)  # type: ignore[attr-defined]
     if prob >= 0.5:
-        return LanguageGuess(normalize_code(str(code)), float(prob), "langid")
+        try:
+            return LanguageGuess(normalize_code(str(code)), float(prob), "langid")
+        except InvalidLanguageError:  # a model label CLDR does not know: undetermined, never an error
+            pass
     return LanguageGuess(UNDETERMINED, float(prob), "langid")

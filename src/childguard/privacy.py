@@ -15,7 +15,7 @@ from typing import Any
 
 from .messages import message_languages
 from .pattern_data import Pattern
-from .redaction import NAME_PATTERNS, PASSWORD, PERSONAL_DATA
+from .redaction import HANDLE_PATTERNS, NAME_PATTERNS, PASSWORD, PERSONAL_DATA, RELATIVE_NAME_PATTERNS
 
 _F = re.IGNORECASE | re.UNICODE
 
@@ -39,21 +39,12 @@ def password_values(password: Pattern = PASSWORD) -> tuple[str, ...]:
     return tuple(a.replace(r"\S+", r"(?P<v>[^\s,;!?]+)", 1) for a in password.alternatives)
 
 
-# values inside a context: the named group `v` is what gets redacted, the context words stay readable
+# values inside a context: the named group `v` is what gets redacted, the context words stay readable;
+# the fast redactor applies the same expressions, so a stored excerpt loses what `childguard redact` does
 _VALUE_PATTERNS: dict[str, tuple[str, ...]] = {
     "PASSWORD": password_values(),
-    "USERNAME": (r"(?<![\w@])@(?P<v>[A-Za-z0-9_.]{3,30})\b",
-                 r"\bmy\s+(?:username|user\s*name|gamertag|snap(?:chat)?|insta(?:gram)?|discord|tiktok|roblox)"
-                 r"(?:\s+name)?\s+(?:is|:)\s*(?P<v>[\w.#-]{3,32})",
-                 r"\badd\s+me\s*(?:on\s+\w+\s*)?(?::|at)?\s*(?P<v>[A-Za-z][\w.#-]{2,31}\d[\w.#-]*)"),
-    "PERSON_NAME": (r"\bmy\s+(?:full\s+)?name\s+is\s+(?P<v>[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})",
-                    r"\bmy\s+(?:mum|mom|mother|dad|father|sister|brother)(?:'s\s+name\s+is|\s+is\s+called)\s+"
-                    r"(?P<v>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
-                    r"\bje\s+m'appelle\s+(?P<v>[A-Z][a-zé]+(?:\s+[A-Z][a-zé]+)?)",
-                    r"\bme\s+llamo\s+(?P<v>[A-Z][a-zá-ú]+(?:\s+[A-Z][a-zá-ú]+)?)",
-                    r"\bich\s+heiße\s+(?P<v>[A-Z][a-zäöü]+(?:\s+[A-Z][a-zäöü]+)?)",
-                    r"\bmeu\s+nome\s+é\s+(?P<v>[A-Z][a-zã-ú]+(?:\s+[A-Z][a-zã-ú]+)?)",
-                    *NAME_PATTERNS),  # the child's own name in the ten languages, any case
+    "USERNAME": HANDLE_PATTERNS,
+    "PERSON_NAME": (*RELATIVE_NAME_PATTERNS, *NAME_PATTERNS),  # the child's own name in the ten languages, any case
 }
 
 

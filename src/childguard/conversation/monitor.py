@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..age_assurance import AgeAssuranceClient, AssuranceOutcome
 from ..age_signals import youngest_strong
 from ..agebands import AgeBand, younger
+from ..decision import Decision
 from ..errors import ConfigError, InvalidInputError, StoreUnavailableError
 from ..guard import Guard, Inspection
 from ..inputs import parse_age
@@ -27,6 +28,15 @@ log = logging.getLogger("childguard.conversation")
 
 NUDGE_FOR = {"emotional_dependency": "nudge.attachment", "late_night": "nudge.late_night",
              "long_session": "nudge.long_session", "ai_encourages_dependency": "nudge.attachment"}
+# a nudge the message already says: the emotional-dependency answer begins "I'm an AI, not a person",
+# so the attachment nudge and the AI reminder would say it twice in one reply
+SAID_BY_MESSAGE = {"nudge.attachment": "emotional_dependency", "nudge.ai_disclosure": "emotional_dependency"}
+
+
+def already_said(key: str, decision: Decision) -> bool:
+    category = SAID_BY_MESSAGE.get(key)
+    return (category is not None and decision.role == "child" and decision.message is not None
+            and category in decision.flagged)
 
 
 def build_store(settings: Settings) -> StateStore:
@@ -111,10 +121,12 @@ class ConversationGuard:
         nudge = None
         for f in findings:
             if f.kind in NUDGE_FOR and msg.role != "contact":
-                nudge = choose_nudge(NUDGE_FOR[f.kind], decision.message_lang)
+                if not already_said(NUDGE_FOR[f.kind], decision):
+                    nudge = choose_nudge(NUDGE_FOR[f.kind], decision.message_lang)
                 break
         disclosure = (choose_nudge("nudge.ai_disclosure", decision.message_lang)
-                      if any(f.kind == "ai_disclosure" for f in findings) else None)
+                      if any(f.kind == "ai_disclosure" for f in findings)
+                      and not already_said("nudge.ai_disclosure", decision) else None)
         return ConversationDecision(conversation=msg.conversation, turn=turn, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
                                     review_required=action.needs_human, age_check=age_check, disclosure=disclosure,

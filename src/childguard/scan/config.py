@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..agebands import AgeBand
 from ..errors import InvalidInputError
+from ..inputs import parse_age, parse_role
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,7 @@ class ScanConfig:
     country_field: str = "country"
     conversation_field: str | None = None
     sender_field: str = "sender"
+    child_sender: tuple[str, ...] = ()
     time_field: str = "time"
     keep_text: bool = False
     workers: int = 2
@@ -43,6 +46,12 @@ class ScanConfig:
             raise InvalidInputError("give at least one INPUT file or folder to scan")
         if self.age is not None and self.age_field is not None:
             raise InvalidInputError("give --age (one age for every row) or --age-field (per row), not both")
+        if self.age is not None:
+            parse_age(self.age, AgeBand.ADULT)  # --age 200 is refused now, not once per row
+        parse_role(self.role)
+        if self.child_sender and self.conversation_field is None:
+            raise InvalidInputError("--child-sender names the child in a conversation log: add "
+                                    "--conversation-field too")
         for name in ("workers", "batch_size", "shard_rows"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"--{name.replace('_', '-')} must be at least 1")

@@ -15,6 +15,7 @@ from ..decision import Decision
 from ..errors import ChildGuardError
 from ..guard import Guard
 from .config import ScanConfig
+from .fields import ROLE_FROM_DEFAULT, age_of, role_of, value
 from .inputs import BadRow, Row
 
 
@@ -29,16 +30,8 @@ def _ident(row: Row, cfg: ScanConfig) -> str:
     return row.location if value is None or value == "" else str(value)
 
 
-def _age(row: Row, cfg: ScanConfig) -> Any:
-    if cfg.age_field is not None:
-        value = row.data.get(cfg.age_field)
-        return None if value == "" else value
-    return cfg.age
-
-
 def _opt(row: Row, name: str) -> Any:
-    value = row.data.get(name)
-    return None if value == "" else value
+    return value(row.data, name)
 
 
 def base_record(decision: Decision) -> dict[str, Any]:
@@ -61,14 +54,14 @@ def decide_messages(rows: Iterable[Row | BadRow], guard: Guard, cfg: ScanConfig
             continue
         text = row.data[cfg.text_field]
         try:
-            role = _opt(row, cfg.role_field) or cfg.role
-            decision = guard.check(text, age=_age(row, cfg), lang=_opt(row, cfg.lang_field), role=role,
+            role, role_source = role_of(row.data, cfg)
+            decision = guard.check(text, age=age_of(row.data, cfg), lang=_opt(row, cfg.lang_field), role=role,
                                    country=_opt(row, cfg.country_field))
         except Exception as exc:  # one row's failure is reported and counted, never the scan's end
             yield _bad(row, exc)
             continue
         record = {"id": _ident(row, cfg), "source": row.location, "action": decision.action.value,
-                  **base_record(decision), "review_required": decision.review_required}
+                  **base_record(decision), "review_required": decision.review_required, "role_source": role_source}
         yield record, text
 
 
@@ -84,9 +77,10 @@ def conversation_message(row: Row, cfg: ScanConfig) -> ConversationMessage | Bad
         return BadRow(row.location, "invalid_input", f"missing conversation id field {cfg.conversation_field!r}")
     if cfg.text_field not in row.data or row.data[cfg.text_field] is None:
         return BadRow(row.location, "invalid_input", f"missing required field {cfg.text_field!r}")
+    role, _ = role_of(row.data, cfg)
     raw = {"conversation": str(conv), "sender": _opt(row, cfg.sender_field),
-           "role": _opt(row, cfg.role_field) or cfg.role, "text": row.data[cfg.text_field],
-           "time": _opt(row, cfg.time_field), "age": _age(row, cfg), "lang": _opt(row, cfg.lang_field),
+           "role": role, "text": row.data[cfg.text_field],
+           "time": _opt(row, cfg.time_field), "age": age_of(row.data, cfg), "lang": _opt(row, cfg.lang_field),
            "country": _opt(row, cfg.country_field)}
     if raw["sender"] is not None and not isinstance(raw["sender"], str):
         raw["sender"] = str(raw["sender"])
@@ -109,7 +103,8 @@ def partition_rows(rows: Iterable[Row | BadRow], cfg: ScanConfig, buckets: int
             continue
         yield bucket_of(msg.conversation, buckets), {
             "conversation": msg.conversation, "ts": msg.time.timestamp() if msg.time else None, "seq": row.seq,
-            "id": _ident(row, cfg), "source": row.location, "message": msg.model_dump_json()}
+            "id": _ident(row, cfg), "source": row.location, "message": msg.model_dump_json(),
+            "role_source": role_of(row.data, cfg)[1]}
 
 
 def _order(item: dict[str, Any]) -> tuple[str, float, int]:
@@ -147,4 +142,4 @@ def conversation_record(item: dict[str, Any], msg: ConversationMessage, d: Conve
             "turn": d.turn, "time": msg.time.isoformat() if msg.time else None,
             "findings": [{"kind": f.kind, "action": f.action.value, "risk": float(f.risk),
                           "since_turn": f.since_turn} for f in d.findings],
-            "escalations": d.escalations}
+            "escalations": d.escalations, "role_source": item.get("role_source") or ROLE_FROM_DEFAULT}

@@ -37,6 +37,7 @@ REVIEW_KEEP = 50
 BAD_ROWS_KEEP = 200
 HIST_BINS = 20
 RANK = {a.value: a.rank for a in Action}
+COUNTED = ("action", "band", "lang", "category", "role_source")
 
 
 def schema(cfg: ScanConfig) -> Any:
@@ -60,7 +61,8 @@ def partition_schema() -> Any:
     import pyarrow as pa
 
     return pa.schema([("conversation", pa.string()), ("ts", pa.float64()), ("seq", pa.int64()),
-                      ("id", pa.string()), ("source", pa.string()), ("message", pa.string())])
+                      ("id", pa.string()), ("source", pa.string()), ("message", pa.string()),
+                      ("role_source", pa.string())])
 
 
 def bad_schema() -> Any:
@@ -83,7 +85,7 @@ class ShardStats:
         self.rows = 0
         self.bad = 0
         self.bad_rows: list[dict[str, str]] = []
-        self.counts: dict[str, Counter[str]] = {k: Counter() for k in ("action", "band", "lang", "category")}
+        self.counts: dict[str, Counter[str]] = {k: Counter() for k in COUNTED}
         self.hist = [0] * HIST_BINS
         self.review: list[dict[str, Any]] = []
         self.conversations: dict[str, dict[str, Any]] = {}
@@ -101,6 +103,7 @@ class ShardStats:
         self.counts["band"][record["band"]] += 1
         self.counts["lang"][record["lang"]] += 1
         self.counts["category"].update(record["flagged"])
+        self.counts["role_source"][record.get("role_source", "")] += 1
         self.hist[min(HIST_BINS - 1, int(record["max_score"] * HIST_BINS))] += 1
         flagged = bool(record["flagged"]) or RANK[record["action"]] > 0
         if "conversation" in record:

@@ -9,6 +9,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from typing import IO, Any
 
 from ..errors import ConfigError, ScanStartError
@@ -26,8 +27,6 @@ from .workers import (
 )
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
 def _ray() -> Any:
     try:
         import ray
@@ -93,6 +92,19 @@ def _pool(ray: Any, cfg: ScanConfig) -> Any:
     return ray.data.ActorPoolStrategy(size=cfg.workers)
 
 
+def pool_map(ds: Any, worker: type, ray: Any, cfg: ScanConfig, kwargs: dict[str, Any], **options: Any) -> Any:
+    """`map_batches` on an actor pool whose actors are not restarted: with restarts on, Ray's C++ core
+    prints an ERROR line on every run (an actor whose constructor arguments live in the object store
+    may fail to restart), and a clean run prints no errors. A worker that dies fails the scan instead,
+    and `--resume` redoes only the unfinished shards, which is what a restart would have done. Ray Data
+    documents `max_restarts=0` for this; it warns that such keywords move elsewhere in Ray 2.64 (the
+    scan extra stays below it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+        return ds.map_batches(worker, batch_size=1, compute=_pool(ray, cfg), num_cpus=1, fn_constructor_kwargs=kwargs,
+                              max_restarts=0, **options)
+
+
 def _items(ray: Any, items: list[dict[str, Any]]) -> Any:
     return ray.data.from_items(items, override_num_blocks=max(1, len(items)))
 
@@ -104,8 +116,7 @@ def _run_stage(ray: Any, cfg: ScanConfig, label: str, items: list[dict[str, Any]
     start = time.monotonic()
     progress = Progress(label, total, err, enabled=cfg.progress)
     if items:
-        ds = _items(ray, items).map_batches(worker, batch_size=1, compute=_pool(ray, cfg), num_cpus=1,
-                                            fn_constructor_kwargs=kwargs)
+        ds = pool_map(_items(ray, items), worker, ray, cfg, kwargs)
         for row in ds.iter_rows():
             progress.update(int(row["rows"]))
     progress.close()
@@ -170,14 +181,12 @@ def scan(inputs: str | list[str] | tuple[str, ...], *, conversation_field: str |
     kw = config_to_dict(cfg)
     ds = _items(ray, [{"shard": json.dumps(s.to_dict())} for s in shards])
     if not cfg.conversation_mode:
-        return ds.map_batches(MessageDecider, batch_size=1, compute=_pool(ray, cfg), num_cpus=1,
-                              fn_constructor_kwargs={"cfg": kw}, batch_format="pyarrow")
+        return pool_map(ds, MessageDecider, ray, cfg, {"cfg": kw}, batch_format="pyarrow")
     buckets = buckets_for(cfg, shards)
     _run_stage(ray, cfg, "routing ", [{"shard": json.dumps(s.to_dict())} for s in shards], 0, Partitioner,
                {"cfg": kw, "buckets": buckets, "keep_bad": True}, sys.stderr)
-    decided = _items(ray, [{"bucket": b} for b in range(buckets)]).map_batches(
-        ConversationDecider, batch_size=1, compute=_pool(ray, cfg), num_cpus=1, fn_constructor_kwargs={"cfg": kw},
-        batch_format="pyarrow")
+    decided = pool_map(_items(ray, [{"bucket": b} for b in range(buckets)]), ConversationDecider, ray, cfg,
+                       {"cfg": kw}, batch_format="pyarrow")
     bad_files = sorted((OutputDir(cfg).work / "parts" / "bad").glob("*.parquet"))
     if not bad_files:
         return decided

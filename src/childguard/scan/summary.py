@@ -14,8 +14,9 @@ from typing import IO, Any
 from ..agebands import AgeBand
 from ..taxonomy import get_taxonomy
 from .config import ScanConfig
+from .fields import roles_guessed, roles_note
 from .inputs import Shard
-from .output import HIST_BINS, RANK, REVIEW_KEEP, OutputDir, conversation_key, review_key
+from .output import COUNTED, HIST_BINS, RANK, REVIEW_KEEP, OutputDir, conversation_key, review_key
 
 ACTION_WORDS = {
     "allow": "fine as it is",
@@ -28,7 +29,7 @@ BAND_ORDER = [b.value for b in AgeBand]
 
 
 def _merge(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("action", "band", "lang", "category")}
+    counts: dict[str, Counter[str]] = {k: Counter() for k in COUNTED}
     hist = [0] * HIST_BINS
     review: list[dict[str, Any]] = []
     convs: list[dict[str, Any]] = []
@@ -77,6 +78,7 @@ def write_reports(cfg: ScanConfig, out: OutputDir, shards: list[Shard], skipped:
         "outputs": {"decisions": str(out.decisions), "report": str(out.root / "report.html"),
                     "bad_rows_file": str(out.root / "bad_rows.jsonl")},
         "text_kept": cfg.keep_text,
+        "roles": roles_note(merged["counts"].get("role_source", {}), cfg),
     }
     if decide_s > 0 and not skipped:
         summary["rows_per_s"] = round((merged["rows"] + merged["bad"]) / decide_s, 1)
@@ -86,6 +88,8 @@ def write_reports(cfg: ScanConfig, out: OutputDir, shards: list[Shard], skipped:
     (out.root / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     (out.root / "report.html").write_text(render_html(summary), encoding="utf-8")
+    if roles_guessed(merged["counts"].get("role_source", {}), cfg):
+        err.write(f"warning: {summary['roles']}\n")
     for b in merged["bad_rows"][:10]:
         err.write(f"bad row {b['location']}: {b['code']}: {b['message']}\n")
     if merged["bad"] > 10:
@@ -262,6 +266,7 @@ def render_html(s: dict[str, Any]) -> str:
 <p class="lead">We checked <b>{rows:,}</b> messages from {s['files']} file(s){
     f" in {s['conversations']:,} conversations" if conv_mode else ""}. <b>{attention:,}</b> ({share}) need attention
 and <b>{escalate:,}</b> should be looked at by a person soon. Finished {_e(_when(s['finished']))}.</p>
+<p class="note">How each message's sender was told apart: {_e(s.get('roles', '').removeprefix('roles: '))}.</p>
 <div class="cards">{card_html}</div>
 {first}
 <h2>What was found</h2>

@@ -21,7 +21,7 @@ def config_to_dict(cfg: ScanConfig) -> dict[str, Any]:
 
 
 def config_from_dict(data: dict[str, Any]) -> ScanConfig:
-    return ScanConfig(**{**data, "inputs": tuple(data["inputs"])})
+    return ScanConfig(**{**data, "inputs": tuple(data["inputs"]), "child_sender": tuple(data["child_sender"])})
 
 
 def _guard() -> Guard:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import AuthError, ChildGuardError, ForbiddenError
+from ..errors import AuthError, ChildGuardError, ForbiddenError, InvalidInputError, NotFoundError
 from ..store.accounts import SessionInfo
 from ..store.store import RESOLUTIONS
 from .context import ServicesDep
@@ -131,25 +131,34 @@ def queue(services: ServicesDep, session: SignedIn, status: str = "open", decide
     return render("queue.html", me=session, cases=cases, status=status, decided=decided, **COMMON)
 
 
+def case_number(raw: str) -> int:
+    """Case ids in links are typed by people too: `/console/cases/abc` is a page saying so, not JSON."""
+    if not raw.isdecimal() or len(raw) > 12:
+        raise NotFoundError(f"there is no case {raw[:40]!r}: case numbers are whole numbers like 42")
+    return int(raw)
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case(case_id: int, services: ServicesDep, session: SignedIn) -> Response:
+def case(case_id: str, services: ServicesDep, session: SignedIn) -> Response:
     if session is None:
         return to_login()
     try:
-        data = services.store.view(case_id, session.username)  # logged: who opened which case
+        data = services.store.view(case_number(case_id), session.username)  # logged: who opened which case
     except ChildGuardError as exc:
         return render("message.html", status_code=exc.http_status, me=session, title="Not found", text=str(exc))
     return render("case.html", me=session, case=data, resolutions=RESOLUTIONS, **COMMON)
 
 
 @router.post("/cases/{case_id}/decision")
-def decide(case_id: int, resolution: Annotated[str, Form()], services: ServicesDep, session: SignedIn,
-           form: Posted, notes: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def decide(case_id: str, services: ServicesDep, session: SignedIn, form: Posted,
+           resolution: Annotated[str, Form()] = "", notes: Annotated[str, Form(max_length=2000)] = "") -> Response:
     if session is None:
         return to_login()
     try:
         form.check(session)
-        services.store.decide(case_id, session.username, resolution, notes)
+        if not resolution:
+            raise InvalidInputError("choose a decision (resolved, false alarm, or a referral) before saving")
+        services.store.decide(case_number(case_id), session.username, resolution, notes)
     except ChildGuardError as exc:
         return render("message.html", status_code=exc.http_status, me=session, title="Not saved", text=str(exc))
     return RedirectResponse("/console?decided=" + str(case_id), status_code=303)

@@ -35,8 +35,14 @@ Desk = Annotated[ContestDesk, Depends(get_desk)]
 
 @router.get("/contest", response_class=HTMLResponse, include_in_schema=False)
 def contest_form(request: Request, desk: Desk, token: str = "", lang: str | None = None) -> Response:
-    return _page(desk, "contest.html", desk.lang(lang or accept_language(request)), token=token[:64], error=None,
-                 note="")
+    code = desk.lang(lang or accept_language(request))
+    if token:
+        try:
+            desk.check(token[:64], code)
+        except ChildGuardError as exc:  # said now, not after the child has written why
+            return _page(desk, "contest.html", code, status_code=exc.http_status, token=token[:64], error=str(exc),
+                         note="", token_bad=True)
+    return _page(desk, "contest.html", code, token=token[:64], error=None, note="")
 
 
 @router.post("/contest", response_class=HTMLResponse, include_in_schema=False)
@@ -65,7 +71,8 @@ def contest_status_page(desk: Desk, code: Annotated[str, Form(max_length=40)] = 
 
 @router.get("/v1/contests/form", tags=["contests"])
 def contest_form_api(desk: Desk, lang: str = "en") -> dict[str, Any]:
-    """The texts an app needs to build its own "was this a mistake?" screen."""
+    """The texts an app needs to build its own "was this a mistake?" screen (check a token first with
+    GET /v1/contests/tokens/{token})."""
     code = desk.lang(lang)
     return {"lang": code, "dir": desk.strings[code]["dir"], "texts": desk.strings[code],
             "languages": list(desk.strings), "max_message_chars": MAX_NOTE}
@@ -75,6 +82,14 @@ def contest_form_api(desk: Desk, lang: str = "en") -> dict[str, Any]:
 async def contest_api(body: ContestRequest, desk: Desk) -> JSONResponse:
     receipt = await run_in_threadpool(desk.submit, body)
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/v1/contests/tokens/{token}", tags=["contests"])
+def contest_token_api(token: str, desk: Desk, lang: str = "en") -> dict[str, bool]:
+    """Whether a token can still be contested (404 expired, 409 already contested, 422 not valid), so an
+    app can say so before the child writes a reason."""
+    desk.check(token[:64], lang)
+    return {"contestable": True}
 
 
 @router.get("/v1/contests/{reference}", response_model=ContestStatus, tags=["contests"])

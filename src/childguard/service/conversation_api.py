@@ -15,6 +15,7 @@ from ..conversation.schema import ConversationDecision, ConversationMessage
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
+from .case_threads import thread_turn
 from .context import Services, ServicesDep
 
 
@@ -30,7 +31,8 @@ def _observe(services: Services, body: ConversationTurn) -> tuple[ConversationDe
     result = services.conversations.observe(body, profile_ref=ref)
     services.counter.count(result.message_decision, "conversation")
     case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
-                                      findings=result.escalations)
+                                      findings=result.escalations, conversation=body.conversation,
+                                      turn=thread_turn(body, result))
     decision = result.message_decision
     if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
         decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),

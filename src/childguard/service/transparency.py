@@ -10,23 +10,38 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from ..iso_codes import OTHER, UNDETERMINED
 from ..jurisdictions import TRANSPARENCY_SECTIONS
 from ..store.stats import transparency
 from ..taxonomy import get_taxonomy
 from .context import Services, ServicesDep
 from .web import render
 
+BAR_W = 200  # units of a bar's own SVG, which stretches to the space the label leaves
 
-def _bars(counts: dict[str, Any], names: dict[str, str] | None = None, width: int = 170) -> list[dict[str, Any]]:
-    """Horizontal bar geometry for the SVG chart; suppressed cells are drawn as empty bars."""
+
+def _bars(counts: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """One row per count: the label is HTML text (whole, wrapping, 15px at any screen width; the old SVG
+    chart cut labels at 19 characters, "Emotional dependen…", and scaled its text down), the bar an SVG
+    stretched to the rest of the row; suppressed cells get an empty bar."""
     numeric = {k: v for k, v in counts.items() if isinstance(v, int)}
     top = max(numeric.values(), default=1) or 1
-    rows = []
-    for i, (key, value) in enumerate(counts.items()):
-        n = value if isinstance(value, int) else 0
-        rows.append({"y": 22 * i, "w": max(2, round(width * n / top)) if n else 0, "label": (names or {}).get(key, key),
-                     "value": value})
-    return rows
+    rows = [{"w": max(2, round(BAR_W * value / top)) if isinstance(value, int) and value else 0,
+             "label": (names or {}).get(key, key), "value": value} for key, value in counts.items()]
+    return {"rows": rows}
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    from babel import Locale
+
+    names = {str(k): str(v) for k, v in Locale("en").languages.items()}
+    return names | {UNDETERMINED: "could not tell", OTHER: "other codes"}
+
+
+def language_label(code: str) -> str:
+    name = _language_names().get(code)
+    return f"{name} ({code})" if name and code not in (UNDETERMINED, OTHER) else name or code
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +75,8 @@ async def transparency_api(services: ServicesDep) -> dict[str, Any]:
 async def transparency_page(services: ServicesDep) -> Response:
     data = await services.store_pool.run(_report, services)
     names = _category_names()
-    charts = {key: _bars(data[section], names if key == "category" else None)
+    languages = {code: language_label(code) for code in data.get("by_language", {})}
+    charts = {key: _bars(data[section], names if key == "category" else languages if key == "language" else None)
               for key, section in (("action", "by_action"), ("category", "by_category"),
                                    ("age_band", "by_age_band"), ("language", "by_language")) if section in data}
-    return render("transparency.html", data=data, charts=charts, names=names)
+    return render("transparency.html", data=data, charts=charts, names=names, bar_w=BAR_W)

@@ -121,6 +121,17 @@ class Contests:
 
     # -- contests ------------------------------------------------------------------------------------
 
+    def check(self, token: str) -> None:
+        """Raise what `contest` would raise for this token (not valid, expired, already contested),
+        without claiming it: the page asks before the child writes a word."""
+        token_id = self.parse(token)
+        with self.store.sessions() as s:
+            row = s.get(ContestToken, token_id)
+            if row is None or _utc(row.created_at) < datetime.now(UTC) - self.window:
+                raise NotFoundError("this contest token has expired")
+            if row.case_id is not None:
+                raise ConflictError("this decision was already contested; check it with your reference code")
+
     def contest(self, token: str, note: str, reference_hash: str) -> int:
         """Open the low-priority review case for a token (once); returns the case id."""
         token_id = self.parse(token)

@@ -11,6 +11,29 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ThreadFinding(BaseModel):
+    """A conversation finding as the API returns it; `evidence` names turns and stages, never text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    action: str
+    risk: float
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ThreadTurn(BaseModel):
+    """One escalating turn of a conversation case's timeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    time: datetime
+    role: str
+    action: str
+    findings: list[ThreadFinding] = Field(default_factory=list)
+
+
 class CaseRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -27,3 +50,6 @@ class CaseRecord(BaseModel):
     profile_ref: str | None = None
     reference_hash: str | None = None
     contact: str | None = Field(None, description="only when a child chose to leave one; sealed by the store")
+    thread_ref: str | None = Field(None, description="keyed hash of the conversation: one open case per thread")
+    turn: ThreadTurn | None = Field(None, description="the conversation turn that opened or updated the case")
+

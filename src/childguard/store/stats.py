@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..decision import Decision
+from ..iso_codes import real_languages
 from .journal import CountJournal
 from .store import Store, _utc
 from .tables import DecisionCount, ReviewCase
@@ -123,7 +124,7 @@ def transparency(store: Store, days: int = 30, min_count: int = 5, today: date |
         "by_category": _suppress(dict(by["category"]), min_count),
         "by_action": _suppress(dict(by["action"]), min_count),
         "by_age_band": _suppress(dict(by["age_band"]), min_count),
-        "by_language": _suppress(dict(by["lang"]), min_count),
+        "by_language": _suppress(real_languages(dict(by["lang"])), min_count),
         "by_source": _suppress(dict(by["source"]), min_count),
         "by_day": {d: by["day"][d] for d in sorted(by["day"])},
         "review": review,

@@ -23,9 +23,10 @@ from ..errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavail
 from ..redaction import redact_personal_data
 from ..settings import Settings
 from ..taxonomy import get_taxonomy
+from . import threads
 from .crypto import Box, load_key
 from .engine import CHAIN_LOCKS, first_line, open_engine
-from .records import CaseRecord
+from .records import CaseRecord, ThreadTurn
 from .tables import AuditEntry, ReviewCase
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
@@ -35,6 +36,7 @@ EXCERPT_CHARS = 500
 SAFEGUARDING_SEVERITY = 4  # open cases this severe survive a consent withdrawal until a human decides
 NOTE_MARKER = "\n\n[the child's note] "  # a contest's excerpt: the contested text, then the child's own words
 SEALED_NOTE = "gcm1:"  # notes column: this prefix + base64 of the sealed note (older rows: plain text)
+TIMELINE = b"timeline"  # sealing context of a conversation case's timeline
 
 
 def excerpt_of(text: str) -> str | None:
@@ -57,6 +59,7 @@ class Store:
         self.box = Box(key)
         self._profile_key = hashlib.sha256(b"childguard/profile-ref/" + key).digest()
         self._token_key = hashlib.sha256(b"childguard/contest-token/" + key).digest()
+        self._thread_key = hashlib.sha256(b"childguard/thread-ref/" + key).digest()
         self.retention = timedelta(days=settings.retention_days)
         try:
             self._open()
@@ -96,6 +99,12 @@ class Store:
             raise InvalidInputError("profile id must be a non-empty string of at most 200 characters")
         return hmac.new(self._profile_key, profile_id.strip().encode(), hashlib.sha256).hexdigest()
 
+    def thread_ref(self, source: str, conversation: str) -> str:
+        """A keyed hash of a conversation id (per surface): finds the conversation's open case without
+        storing the app's id for it."""
+        return hmac.new(self._thread_key, f"{source}\x00{conversation}".encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()
+
     def sign(self, data: bytes) -> bytes:
         """HMAC-SHA256 with a key derived from the store key: tokens handed to children (contests) can be
         checked without a lookup and cannot be forged or enumerated."""
@@ -110,11 +119,13 @@ class Store:
         return self.save_case(record) if record else None
 
     def case_record(self, decision: Decision, text: str, source: str, actor: str = "system",
-                    profile: str | None = None, findings: list[str] | None = None) -> CaseRecord | None:
+                    profile: str | None = None, findings: list[str] | None = None,
+                    conversation: str | None = None, turn: ThreadTurn | None = None) -> CaseRecord | None:
         """The case an escalation opens, or None when it opens none. Pure CPU work (redaction, keyed
         hash), no I/O, so the service builds it next to the decision and writes or spools it after.
         `findings`: conversation-level escalations (grooming trajectory, harassment) that make a case even
-        when the message alone would not."""
+        when the message alone would not. `conversation` (and the `turn` that escalated): the case joins
+        that conversation's open case instead of opening another (store/threads.py)."""
         if not decision.review_required and not findings:
             return None
         tax = get_taxonomy()
@@ -124,7 +135,8 @@ class Store:
         reasons += [f"conversation: {k}" for k in findings or []]
         return CaseRecord(source=source, severity=severity, age_band=decision.age_band.value, lang=decision.lang,
                           categories=categories, reasons=reasons, excerpt=excerpt_of(text), actor=actor,
-                          profile_ref=self.profile_ref(profile) if profile else None)
+                          profile_ref=self.profile_ref(profile) if profile else None,
+                          thread_ref=self.thread_ref(source, conversation) if conversation else None, turn=turn)
 
     def add_case(self, *, source: str, severity: int, age_band: str, lang: str, categories: list[str], text: str,
                  reasons: list[str], actor: str = "system", profile_ref: str | None = None,
@@ -141,9 +153,12 @@ class Store:
             return self._insert_case(record)
         except IntegrityError:  # the same key committed concurrently (another worker's replay)
             existing = self._case_by_key(record.key)
-            if existing is None:
+            if existing is not None:
+                return existing
+            if record.thread_ref is None:
                 raise
-            return existing
+            # another worker opened this conversation's case first (one open case per thread): join it
+            return self._insert_case(record)
 
     def _case_by_key(self, key: str) -> int | None:
         with self.sessions() as s:
@@ -155,15 +170,42 @@ class Store:
             found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == r.key)).first()
             if found is not None:
                 return int(found)
+            if r.thread_ref is not None:
+                joined = self._join_thread(s, r)
+                if joined is not None:
+                    return joined
+            timeline = [threads.opening_entry(r)] if r.thread_ref else None
             case = ReviewCase(created_at=r.created_at, source=r.source, severity=r.severity, age_band=r.age_band,
                               lang=r.lang, categories=r.categories, reasons=r.reasons,
                               excerpt=self.box.seal(r.excerpt) if r.excerpt else None, status="open",
                               profile_ref=r.profile_ref, reference_hash=r.reference_hash,
-                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key)
+                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key,
+                              thread_ref=r.thread_ref,
+                              timeline=self.box.seal(threads.dump(timeline), TIMELINE) if timeline else None)
             s.add(case)
             s.flush()
             self.audit_event(s, r.actor, "case_opened", case.id, f"{r.source}: {', '.join(r.categories)}")
             return int(case.id)
+
+    def _join_thread(self, s: Session, r: CaseRecord) -> int | None:
+        """Add `r` to its conversation's open case (locked for the update); None when there is none."""
+        case = s.scalars(select(ReviewCase).where(ReviewCase.thread_ref == r.thread_ref,
+                                                  ReviewCase.status == "open")
+                         .order_by(ReviewCase.id.desc()).limit(1).with_for_update()).first()
+        if case is None:
+            return None
+        old = threads.CaseState(case.severity, list(case.categories), list(case.reasons),
+                                threads.load(self.box.open(case.timeline, TIMELINE) if case.timeline else None))
+        update_ = threads.merge(old, r)
+        if update_ is None:
+            return int(case.id)
+        case.severity, case.categories, case.reasons = update_.severity, update_.categories, update_.reasons
+        case.timeline = self.box.seal(threads.dump(update_.timeline), TIMELINE)
+        if r.excerpt:
+            case.excerpt = self.box.seal(r.excerpt)
+        case.updated_at = r.created_at
+        self.audit_event(s, r.actor, "case_updated", case.id, f"{r.source}: {update_.change}")
+        return int(case.id)
 
     def ping(self) -> None:
         """One round trip to the database; raises when it is unreachable (readiness, spool replay)."""
@@ -177,6 +219,7 @@ class Store:
         rows = sorted(rows, key=lambda c: (-c.severity, BAND_ORDER.get(c.age_band, 9), _utc(c.created_at)))
         return [{"id": c.id, "source": c.source, "severity": c.severity, "age_band": c.age_band, "lang": c.lang,
                  "categories": c.categories, "created_at": _utc(c.created_at).isoformat(),
+                 "updated_at": _utc(c.updated_at).isoformat() if c.updated_at else None,
                  "resolution": c.resolution} for c in rows]
 
     def view(self, case_id: int, actor: str) -> dict[str, Any]:
@@ -188,12 +231,15 @@ class Store:
             self.audit_event(s, actor, "case_viewed", case_id, "")
             excerpt = self.box.open(case.excerpt) if case.excerpt else None
             contact = self.box.open(case.contact) if case.contact else None
+            timeline = threads.load(self.box.open(case.timeline, TIMELINE) if case.timeline else None)
             return {"id": case.id, "source": case.source, "status": case.status, "severity": case.severity,
                     "age_band": case.age_band, "lang": case.lang, "categories": case.categories,
                     "reasons": case.reasons, "excerpt": excerpt, "contact": contact,
                     "created_at": _utc(case.created_at).isoformat(), "resolution": case.resolution,
                     "notes": self._open_note(case.notes), "decided_by": case.decided_by,
-                    "decided_at": _utc(case.decided_at).isoformat() if case.decided_at else None}
+                    "decided_at": _utc(case.decided_at).isoformat() if case.decided_at else None,
+                    "timeline": timeline,
+                    "updated_at": _utc(case.updated_at).isoformat() if case.updated_at else None}
 
     def decide(self, case_id: int, actor: str, resolution: str, notes: str = "") -> None:
         if resolution not in RESOLUTIONS:
@@ -276,11 +322,11 @@ class Store:
         with self.sessions.begin() as s:
             old = s.scalars(select(ReviewCase).where(
                 (ReviewCase.excerpt.is_not(None)) | (ReviewCase.contact.is_not(None))
-                | (ReviewCase.notes.is_not(None)))).all()
+                | (ReviewCase.notes.is_not(None)) | (ReviewCase.timeline.is_not(None)))).all()
             ids = [c.id for c in old if _utc(c.created_at) < cutoff]
             if ids:
                 s.execute(update(ReviewCase).where(ReviewCase.id.in_(ids))
-                          .values(excerpt=None, contact=None, notes=None))
+                          .values(excerpt=None, contact=None, notes=None, timeline=None))
                 self.audit_event(s, "retention", "excerpts_purged", None, json.dumps(ids))
             return len(ids)
 

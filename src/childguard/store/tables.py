@@ -39,6 +39,11 @@ class ReviewCase(Base):
     contact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # optional, AES-GCM sealed
     # idempotency key of the write (`CaseRecord.key`): a spooled case replayed twice is still one case
     case_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # conversation cases: keyed hash of the conversation id (one open case per conversation), the sealed
+    # turn-by-turn timeline (store/threads.py) and when new evidence last changed the case
+    thread_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    timeline: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuditEntry(Base):
