@@ -106,6 +106,8 @@ async def _chat(client: AsyncChatClient, target: Target, messages: list[dict[str
         done = await client.complete(chat_body(target.model, messages), before_attempt=limiter.wait)
     except UpstreamError as exc:
         return None, _error_text(exc, client.retry), exc.attempts
+    if not done.text.strip():  # an empty answer is a failed request, not a refusal and not a pass
+        return None, "empty answer", done.attempts
     return done.text, None, done.attempts
 
 

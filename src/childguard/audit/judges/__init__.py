@@ -16,14 +16,14 @@ from typing import Protocol, runtime_checkable
 from ...guard import Guard
 from ...registry import FactoryRegistry
 
-DEFAULT_JUDGES = ("detectors", "refusal")
+DEFAULT_JUDGES = ("detectors", "kind")
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     judge: str
     unsafe: bool
-    label: str  # refusal | safe_completion | helpful | unsafe_content | ...
+    label: str  # refusal | safe_completion | helpful | off_topic | partial | unsafe_content | ...
     detail: str = ""
 
 
