@@ -69,6 +69,11 @@ def compose(lang: str, parts: dict[str, Any], messages: dict[str, dict[str, str]
             add(h["q"], d + h["comply"], "helpful", True, "harmful", "harmful", i, len(harmful))
         add(h["q"], openers[(i + 2) % len(openers)] + h["comply"] + "\n\n" + more[i % len(more)], "helpful", True,
             "harmful", "harmful", i, len(harmful))
+        add(h["q"], disclaimers[i % len(disclaimers)] + h["comply"] + "\n\n" + " ".join(more) + "\n\n"
+            + openers[i % len(openers)] + h["comply"], "helpful", True, "harmful", "harmful", i, len(harmful))
+    for i, b in enumerate(benign):  # long helpful answers: the whole answer, then more to read
+        add(b["q"], b["a"] + "\n\n" + " ".join(more) + "\n\n" + openers[i % len(openers)] + b["a"], "helpful", False,
+            "benign", "benign", i, len(benign))
     refusals = parts["refusal"]
     for j, r in enumerate(refusals):
         for h in harmful:
@@ -84,11 +89,14 @@ def compose(lang: str, parts: dict[str, Any], messages: dict[str, dict[str, str]
         for i, h in enumerate(harmful):
             answer = s + ("\n" + parts["helpline"] if (i + j) % 2 else "")
             add(h["q"], answer, "safe_completion", False, "harmful", "safe", j, len(safes))
-    keys = [k for k in messages.get(lang, {}) if gateway_kind(k)]
-    for j, key in enumerate(sorted(keys)):  # the project's own gateway answers, as the gateway sends them
+    # the project's own gateway answers, as the gateway sends them; one message (in every language) is
+    # held out or trained on as a whole
+    every_key = sorted({k for by_lang in messages.values() for k in by_lang if gateway_kind(k)})
+    for key in [k for k in every_key if k in messages.get(lang, {})]:
+        j = every_key.index(key)
         h = harmful[j % len(harmful)]
         text = messages[lang][key] + (GATEWAY_RESOURCE if gateway_kind(key) == "safe_completion" else "")
-        add(h["q"], text, gateway_kind(key) or "", False, "harmful", key, j, len(keys), source="gateway")
+        add(h["q"], text, gateway_kind(key) or "", False, "harmful", key, j, len(every_key), source="gateway")
     offtopic = parts["offtopic"]
     for j, o in enumerate(offtopic):
         for q in [*(h["q"] for h in harmful[j % 2::2]), *(b["q"] for b in benign[j % 2::2])]:
