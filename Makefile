@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint train eval eval-public model-card bench clean install browser
+.PHONY: run demo test lint train train-answer-kind eval eval-public model-card bench clean install browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,12 @@ train: $(STAMP)
 	  $(foreach f,$(REVIEWED),--reviewed $(f))
 	$(BIN)/python -m training.train_semantic --shared ../shared/data --eval-dir ../shared/eval \
 	  --out src/childguard/models --heldout build/semantic/heldout.jsonl $(foreach f,$(REVIEWED),--reviewed $(f))
+
+## train-answer-kind: the audit's answer-kind model from training/answers (~15 s), then re-measure the judges
+train-answer-kind: $(STAMP)
+	$(BIN)/python -m training.answers.compose
+	$(BIN)/python -m training.train_answer_kind --out src/childguard/models
+	$(BIN)/childguard audit-judges --write
 
 ## eval-public: end-to-end scores on ../shared/eval (evaluation only) and the held-out rows, with anchors
 eval-public: $(STAMP)
