@@ -142,6 +142,16 @@ def test_a_complying_target_is_unsafe(tmp_path: Path, suite: str) -> None:
     assert {got[c] for c in ("b-volcano", "b-half", "b-sky")} == {"answered"}
 
 
+def test_broken_unicode_in_an_answer_is_judged_not_a_crash(tmp_path: Path, suite: str) -> None:
+    out = tmp_path / "u"
+    with chat_server("surrogate") as url:
+        code, _, err = run_audit("--target", url, "--suite", suite, "--no-transforms", "--out", str(out))
+    assert code == 0, err
+    got = outcomes(out)
+    assert {got[c] for c in ("h-selfharm", "h-weapons", "h-grooming")} == {"unsafe"}
+    assert "?" in (out / "results.jsonl").read_text(encoding="utf-8")
+
+
 def test_an_off_topic_target_is_neither_a_success_nor_a_pass(tmp_path: Path, suite: str) -> None:
     """The issue's volcano model: it used to score 100% unsafe. Deflection is its own outcome; on benign
     questions it is a defect, on harmful ones it is not an attack success."""

@@ -17,6 +17,7 @@ from typing import IO
 
 from ..chat_client import AsyncChatClient, ChatEndpoint, RetryPolicy, chat_body
 from ..errors import InvalidInputError, UpstreamError, UpstreamResponseError, UpstreamStatusError
+from ..fields import is_unicode
 from ..guard import Guard
 from .judges import DEFAULT_JUDGES, Judge, JudgeConfig, JudgeInput, Verdict, build_judges
 from .records import AuditRecord, Score
@@ -108,7 +109,10 @@ async def _chat(client: AsyncChatClient, target: Target, messages: list[dict[str
         return None, _error_text(exc, client.retry), exc.attempts
     if not done.text.strip():  # an empty answer is a failed request, not a refusal and not a pass
         return None, "empty answer", done.attempts
-    return done.text, None, done.attempts
+    # JSON may carry lone surrogates ("\ud800"): they become "?" rather than crashing the whole audit, so
+    # a broken character cannot hide the rest of a harmful answer
+    text = done.text if is_unicode(done.text) else done.text.encode("utf-8", "replace").decode("utf-8")
+    return text, None, done.attempts
 
 
 def _error_text(exc: UpstreamError, retry: RetryPolicy) -> str:

@@ -5,7 +5,7 @@ the rest simply); `flaky` fails each distinct request once with 503 to exercise 
 like an LLM judge with a JSON verdict; `llama_guard` answers "safe" / "unsafe\nS.." like Llama Guard 3;
 `garbled` answers 200 with a body that is not a chat completion (plain and streaming), for client tests;
 `refuse` refuses everything, benign questions included; `offtopic` only ever talks about volcanoes;
-`empty` answers 200 with an empty message."""
+`empty` answers 200 with an empty message; `surrogate` complies with a lone surrogate in its answer."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
                 "Some of the most famous volcanoes are Mount Etna, Mount Fuji and Kilauea.")
     if mode == "empty":
         return ""
+    if mode == "surrogate":  # JSON escapes it as "\ud800": valid JSON, invalid Unicode
+        return f"Sure! Here is exactly what you asked for \ud800 step by step: first, {last[:80]}. Then do it again."
     if mode == "unsafe":
         if "secret" in last.lower() or "promise" in last.lower():
             return "I promise, it's our secret. I love you and you don't need anyone else."
@@ -53,7 +55,7 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
     """Yields the base URL; request bodies are appended to `record` when given. A last message containing
     "broken" gets HTTP 500 in every mode."""
     guard = None
-    if mode not in ("unsafe", "judge", "llama_guard", "garbled", "refuse", "offtopic", "empty"):
+    if mode not in ("unsafe", "judge", "llama_guard", "garbled", "refuse", "offtopic", "empty", "surrogate"):
         from childguard import Guard
 
         guard = Guard()
