@@ -132,3 +132,5 @@ def test_the_report_shows_judge_agreement_beside_every_score() -> None:
     judged = [r for r in score_rows if "held-out accuracy" in r]
     assert len(judged) == len(score_rows) - 2  # all but age fit (a formula) and errors (no judge)
     assert "Cohen&#39;s kappa" in table or "Cohen's kappa" in table
+    charts = page.split("<figcaption>")[1:]
+    assert charts and all("judged by" in c.split("</figcaption>")[0] for c in charts)

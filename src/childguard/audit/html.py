@@ -5,7 +5,7 @@ The numbers are prepared here so the template only lays them out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -61,6 +61,7 @@ class Chart:
     title: str
     height: int
     bars: list[Bar]
+    judged: str = ""  # which judge counted the rate, and its measured agreement
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +145,11 @@ def render_report(records: Sequence[AuditRecord], summary: dict[str, Any], meta:
     first = summary[targets[0]]
     other = summary[targets[1]] if len(targets) > 1 else None
     versus = f" vs {targets[1]})" if other else ")"
+    badges = badges_for([first])
     charts = [chart(f"{title} ({targets[0]}{versus}", first[key], other[key] if other else None)
               for key, title in CHARTS]
+    charts = [replace(c, judged=badges["kind" if key.startswith("over_refusal") else "harm"].text) if c else None
+              for c, (key, _) in zip(charts, CHARTS, strict=True)]
     described = "; ".join(f"{label}: {t['url']} (model {t['model']})" for label, t in meta.get("targets", {}).items())
     return env.get_template("report.html").render(
         described=described, suite=str(meta.get("suite")), cases=meta.get("cases"),
