@@ -20,6 +20,7 @@ from childguard.audit.metrics import summarise
 from childguard.audit.outputs import cria
 from childguard.audit.records import AuditRecord
 from childguard.cli import main
+from childguard.testing import chat_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = ROOT / "training" / "answers"
@@ -112,6 +113,11 @@ def test_audit_judges_prints_and_writes_per_label_and_language(tmp_path: Path) -
     assert json.loads((tmp_path / "q.json").read_text())["judges"]["audit"]["harmful"]["n"] == full["rows"]
     code = main(["audit-judges", "--answers", str(tmp_path / "empty")], io.StringIO())
     assert code == 2
+    with chat_server("judge") as judge_url:  # an LLM judge is measured on the same answers
+        code = main(["audit-judges", "--answers", str(sample), "--judge-url", judge_url, "--json-out",
+                     str(tmp_path / "llm.json")], io.StringIO())
+    assert code == 0
+    assert json.loads((tmp_path / "llm.json").read_text())["judges"]["llm"]["harmful"]["all"]["n"] == full["rows"]
 
 
 def test_the_report_shows_judge_agreement_beside_every_score() -> None:
