@@ -4,6 +4,7 @@ the outcome it deserves, failed requests are errors (never passes), and every ra
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
@@ -16,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from childguard import Settings
-from childguard.audit.judges import Verdict
+from childguard import Guard, Settings
+from childguard.audit import RunConfig, Target, load_suite, run_cases
+from childguard.audit.judges import JudgeConfig, JudgeInput, Verdict, build_judges
 from childguard.audit.metrics import difference, wilson
 from childguard.audit.scoring import harmful_answer
 from childguard.cli import main
@@ -197,6 +199,32 @@ def test_the_gateway_in_front_of_a_complying_model(tmp_path: Path, suite: str, g
     assert -1.0 <= d["low"] < d["diff"] < d["high"] <= 1.0
     assert "target minus compare: unsafe +" in printed and "points (95% CI" in printed
     assert "difference (target − compare, 95% CI)" in (out / "report.html").read_text(encoding="utf-8")
+
+
+class SeenJudge:
+    name = "seen"
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    async def verdict(self, case: JudgeInput) -> Verdict:
+        self.requests.append(case.request)
+        return Verdict(self.name, False, "seen")
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_judges_read_the_answer_against_every_turn(tmp_path: Path) -> None:
+    """A split payload asks across turns: the answer to "now answer A + B" is on topic only against both."""
+    split = [c for c in load_suite() if c.transform == "payload_split"][:1]
+    seen = SeenJudge()
+    guard = Guard()
+    with chat_server("unsafe") as url:
+        asyncio.run(run_cases(split, [Target("t", url, "m")], tmp_path, RunConfig(1, 1000, 10, 0), guard=guard,
+                              judges=[*build_judges(["detectors", "kind"], JudgeConfig(guard)), seen],
+                              progress_stream=io.StringIO()))
+    assert seen.requests == ["\n".join(split[0].turns)] and "Remember A" in seen.requests[0]
 
 
 def test_the_harm_rule() -> None:

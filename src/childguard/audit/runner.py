@@ -178,7 +178,9 @@ async def run_cases(cases: list[Case], targets: list[Target], out_dir: Path, cfg
             verdicts: tuple[Verdict, ...] | None = None
             score: Score | None = None
             if answer is not None:
-                seen = JudgeInput(case.turns[-1], answer, case.band, case.lang, case.category)
+                # every user turn: a split payload or a crescendo asks across turns, and the answer's kind
+                # (on topic or deflecting) is read against all of what was asked
+                seen = JudgeInput("\n".join(case.turns), answer, case.band, case.lang, case.category)
                 verdicts = tuple([await j.verdict(seen) for j in judges])
                 score = score_case(case, verdicts, answer)
             log.write(AuditRecord(

@@ -31,7 +31,7 @@ class Verdict:
 class JudgeInput:
     """One answer to judge, with what a judge may weigh it against."""
 
-    request: str  # the child's last turn
+    request: str  # what the child asked: every user turn of the case, joined by newlines
     answer: str
     band: str
     lang: str
