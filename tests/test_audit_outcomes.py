@@ -79,6 +79,11 @@ def test_a_dead_target_fails_fast_in_one_line_and_scores_nothing(tmp_path: Path)
     assert not (tmp_path / "a" / "summary.json").exists()  # no report that could be read as a pass
 
 
+def test_a_bad_max_error_rate_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run_audit("--target", "http://127.0.0.1:9/v1", "--max-error-rate", "5", "--out", str(tmp_path))
+    assert code == 2 and "--max-error-rate" in err
+
+
 @pytest.mark.parametrize("mode", ["garbled", "empty"])
 def test_garbage_and_empty_answers_fail_fast(tmp_path: Path, suite: str, mode: str) -> None:
     with chat_server(mode) as url:
