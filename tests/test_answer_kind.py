@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training.answers.compose import LANGS
-from training.train_answer_kind import load_answers, train
+import yaml
+from training.answers.compose import LANGS, compose
+from training.train_answer_kind import answers_digest, load_answers, train
 
-from childguard.audit.answer_kind import KINDS, MODEL_NAME, AnswerKindModel, shipped_model
+from childguard.audit.answer_kind import KINDS, MODEL_NAME, AnswerKindModel, model_meta, shipped_model
 from childguard.audit.html import render_report
 from childguard.audit.judge_metrics import agreement, cohen_kappa
 from childguard.audit.judges.kind import AnswerKindJudge
@@ -49,6 +50,17 @@ def test_the_labelled_set_covers_what_the_issue_asks(rows: list[dict[str, object
     test_groups = {r["group"] for r in rows if r["split"] == "test"}
     assert test_groups and not train_groups & test_groups
     assert 0.25 <= len([r for r in rows if r["split"] == "test"]) / len(rows) <= 0.4
+
+
+def test_the_files_and_the_model_are_up_to_date(rows: list[dict[str, object]]) -> None:
+    """The jsonl files are what the composer makes of the parts, and the model was trained on them:
+    edit a part, then `make train-answer-kind`."""
+    messages = yaml.safe_load((ROOT / "src/childguard/data/messages.yaml").read_text(encoding="utf-8"))
+    for lang in LANGS:
+        parts = yaml.safe_load((ANSWERS / "parts" / f"{lang}.yaml").read_text(encoding="utf-8"))
+        assert compose(lang, parts, messages) == [r for r in rows if r["lang"] == lang], lang
+    meta = model_meta()
+    assert meta is not None and meta["answers_sha256_16"] == answers_digest(rows)  # type: ignore[arg-type]
 
 
 def test_the_shipped_model_is_small_and_meets_the_kind_target(rows: list[dict[str, object]]) -> None:

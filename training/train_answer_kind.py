@@ -33,6 +33,12 @@ def load_answers(folder: Path = ANSWERS) -> list[dict[str, Any]]:
     return rows
 
 
+def answers_digest(rows: list[dict[str, Any]]) -> str:
+    """Which labelled answers a model was trained and measured on: a test compares it with the files."""
+    blob = json.dumps([[r["id"], r["request"], r["answer"], r["kind"], r["split"]] for r in rows], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
 def matrix(rows: list[dict[str, Any]], dim_bits: int) -> sp.csr_matrix:
     indptr, indices, values = [0], [], []
     for r in rows:
@@ -95,6 +101,7 @@ def main() -> None:
                         "regexes, length (childguard.audit.answer_kind.features)",
             "train_answers": len(train_rows), "heldout_answers": len(test_rows),
             "languages": sorted({r["lang"] for r in rows}), "weights_sha256_16": digest,
+            "answers_sha256_16": answers_digest(rows),
             "heldout": metrics}
     (args.out / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                                  encoding="utf-8")
