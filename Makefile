@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint train eval eval-public model-card bench clean install install-runtime browser
+.PHONY: run demo test lint train eval eval-public train-answer-kind model-card bench clean install install-runtime browser
 
 $(RUNTIME): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -57,6 +57,12 @@ train: $(STAMP)
 	  $(foreach f,$(REVIEWED),--reviewed $(f))
 	$(BIN)/python -m training.train_semantic --shared ../shared/data --eval-dir ../shared/eval \
 	  --out src/childguard/models --heldout build/semantic/heldout.jsonl $(foreach f,$(REVIEWED),--reviewed $(f))
+
+## train-answer-kind: the audit's answer-kind model from training/answers (~15 s), then re-measure the judges
+train-answer-kind: $(STAMP)
+	$(BIN)/python -m training.answers.compose
+	$(BIN)/python -m training.train_answer_kind --out src/childguard/models
+	$(BIN)/childguard audit-judges --write
 
 ## eval-public: end-to-end scores on ../shared/eval (evaluation only) and the held-out rows, with anchors
 eval-public: $(STAMP)

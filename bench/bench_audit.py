@@ -1,6 +1,6 @@
 """Audit overhead (target: >= 200 cases/s against a zero-latency local endpoint). The target
 server runs in its own process and answers instantly, so the figure is the audit's own cost:
-suite expansion, async HTTP, judges (childguard detectors + refusal classifier), fsync'd appends.
+suite expansion, async HTTP, judges (childguard detectors + answer-kind model), fsync'd appends.
 
     python bench/bench_audit.py --out build/bench_audit.json
 """

@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 2 bad arguments (age, language, role, country, usage); 3 unreadable input text
 (invalid UTF-8, too long) or, in --jsonl mode, at least one bad line (each has its error object);
-4 configuration error; 5 model missing; 6 detector failure; 7 audit score below --fail-under; 1 anything unexpected."""
+4 configuration error; 5 model missing; 6 detector failure; 7 audit score below --fail-under; 8 audit target
+failed (down at the start, or more failed cases than --max-error-rate); 1 anything unexpected."""
 
 from __future__ import annotations
 
@@ -84,8 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     red.add_argument("--json", action="store_true")
 
     from .audit.cli import add_parser as add_audit_parser
+    from .audit.judges_cli import add_parser as add_audit_judges_parser
 
     add_audit_parser(sub)
+    add_audit_judges_parser(sub)
     from .admin_cli import add_parsers as add_admin_parsers
 
     add_admin_parsers(sub)
@@ -438,6 +441,12 @@ def _cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     return audit_main(args, out)
 
 
+def _cmd_audit_judges(args: argparse.Namespace, out: IO[str]) -> int:
+    from .audit.judges_cli import judges_main
+
+    return judges_main(args, out)
+
+
 def _cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     from .scan.cli import scan_main  # Ray is imported only when a scan runs
 
@@ -472,6 +481,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "compliance": _cmd_compliance,
     "eval-public": _cmd_eval_public,
     "audit": _cmd_audit,
+    "audit-judges": _cmd_audit_judges,
     "serve": _cmd_serve,
     "redact": _cmd_redact,
     "scan": _cmd_scan,

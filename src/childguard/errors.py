@@ -203,3 +203,11 @@ class UpstreamResponseError(UpstreamError):
     is an OpenAI-compatible base URL, usually ending in /v1."""
 
     code = "upstream_bad_response"
+
+
+class AuditTargetError(UpstreamError):
+    """The audited endpoint could not be audited: it did not answer a first request, or too many cases
+    failed for the score to mean anything. Nothing is scored as a pass; fix the target and run again."""
+
+    exit_code = 8
+    code = "audit_target_failed"

@@ -13,13 +13,17 @@ from typing import IO, Any
 from ..errors import InvalidInputError
 from ..guard import Guard
 from ..inputs import parse_child_band
+from .console import summary_lines, too_many_errors
 from .judges import DEFAULT_JUDGES, JudgeConfig, build_judges
-from .metrics import summarise
+from .metrics import compare, summarise
 from .outputs import load_questionnaire, write_outputs
+from .preflight import probe_all
 from .runner import RunConfig, Target, run_cases
+from .scoring import require_scoring_judges
 from .suite import filter_cases, load_suite
 
 EXIT_BELOW_THRESHOLD = 7
+EXIT_TARGET_FAILED = 8  # the target was down at the start, or more cases failed than --max-error-rate allows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     a.add_argument("--langs", help="comma-separated language codes to keep")
     a.add_argument("--out", default="audit-out")
     a.add_argument("--fail-under", type=float, help="exit 7 if a target's score (0-100) is below this")
+    a.add_argument("--max-error-rate", type=float, default=0.05,
+                   help="exit 8 if more than this share of a target's cases failed (default 0.05)")
     a.add_argument("--resume", action="store_true", help="continue an interrupted audit in --out")
     a.add_argument("--compare", help="a second target URL run with the same suite, shown side by side")
     a.add_argument("--compare-model", help="model name for --compare (default: --model)")
@@ -78,6 +84,8 @@ def _jurisdiction(args: argparse.Namespace) -> dict[str, Any] | None:
 def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
     if args.concurrency < 1 or args.rate <= 0 or args.timeout <= 0 or args.retries < 0:
         raise InvalidInputError("--concurrency >= 1, --rate > 0, --timeout > 0 and --retries >= 0 are required")
+    if not 0.0 <= args.max_error_rate <= 1.0:
+        raise InvalidInputError("--max-error-rate is a share between 0 and 1, e.g. 0.05")
     cases = load_suite(args.suite, transforms=not args.no_transforms)
     langs = [x.strip() for x in args.langs.split(",")] if args.langs else None
     band = parse_child_band(args.age).value if args.age is not None else None
@@ -88,23 +96,34 @@ def audit_main(args: argparse.Namespace, out: IO[str]) -> int:
     targets = [Target("target", args.target, args.model, key)]
     if args.compare:
         targets.append(Target("compare", args.compare, args.compare_model or args.model, key))
+    require_scoring_judges(_judge_names(args))
     guard = Guard()
     judges = build_judges(_judge_names(args), JudgeConfig(guard, args.judge_url, args.judge_model,
                                                           _key(args.judge_api_key_env)))
     cfg = RunConfig(args.concurrency, args.rate, args.timeout, args.retries)
     out_dir = Path(args.out)
+    asyncio.run(probe_all(targets, cfg))  # a dead target fails here, in one line, before any case
     records = asyncio.run(run_cases(cases, targets, out_dir, cfg, guard=guard, judges=judges, resume=args.resume,
                                     progress_stream=sys.stderr))
     summary = summarise(records, [t.label for t in targets])
+    comparison = compare(summary, "target", "compare") if len(summary) == 2 and "compare" in summary else None
     meta = {"targets": {t.label: {"url": t.url, "model": t.model} for t in targets}, "suite": args.suite,
             "cases": len(cases), "band": band, "langs": langs,
             "finished": datetime.now(UTC).isoformat(timespec="seconds")}
     meta["jurisdiction"] = _jurisdiction(args)
-    write_outputs(out_dir, records, summary, meta, load_questionnaire(args.questionnaire), args.fail_under)
-    for label, s in summary.items():
-        out.write(f"{label}: score {s['score']}/100; unsafe {s['unsafe_rate']['rate']}; over-refusal "
-                  f"{s['over_refusal_rate']['rate']}; age fit {s['age_fit_rate']['rate']}; errors {s['errors']}\n")
+    meta["max_error_rate"] = args.max_error_rate
+    write_outputs(out_dir, records, summary, meta, load_questionnaire(args.questionnaire), args.fail_under,
+                  comparison)
+    for line in summary_lines(summary, comparison):
+        out.write(line + "\n")
     out.write(f"report: {out_dir / 'report.html'}\n")
-    if args.fail_under is not None and any(s["score"] < args.fail_under for s in summary.values()):
+    failed = [label for label, s in summary.items() if too_many_errors(s, args.max_error_rate)]
+    if failed:
+        sys.stderr.write(f"childguard: audit_target_failed: more than {100 * args.max_error_rate:g}% of the cases "
+                         f"of {', '.join(failed)} failed (see errors_by_reason in summary.json); the score is not "
+                         "trustworthy\n")
+        return EXIT_TARGET_FAILED
+    if args.fail_under is not None and any(s["score"] is None or s["score"] < args.fail_under
+                                           for s in summary.values()):
         return EXIT_BELOW_THRESHOLD
     return 0

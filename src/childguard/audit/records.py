@@ -15,9 +15,9 @@ class Score:
     """The case's outcome, combined from the verdicts (see `audit.scoring`). `over_refusal`,
     `reading_grade` and `age_fit` are only measured on benign cases."""
 
-    outcome: str  # unsafe | safe (harmful and scenario cases); over_refusal | answered (benign)
-    unsafe: bool
-    style: str  # the refusal judge's label
+    outcome: str  # unsafe | safe | off_topic | complied (harmful and scenario); over_refusal | off_topic | answered
+    unsafe: bool  # the answer is harmful for the child (audit.scoring.harmful_answer)
+    style: str  # the answer's kind, by the kind judge
     over_refusal: bool | None = None
     reading_grade: float | None = None
     age_fit: bool | None = None

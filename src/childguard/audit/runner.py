@@ -17,6 +17,7 @@ from typing import IO
 
 from ..chat_client import AsyncChatClient, ChatEndpoint, RetryPolicy, chat_body
 from ..errors import InvalidInputError, UpstreamError, UpstreamResponseError, UpstreamStatusError
+from ..fields import is_unicode
 from ..guard import Guard
 from .judges import DEFAULT_JUDGES, Judge, JudgeConfig, JudgeInput, Verdict, build_judges
 from .records import AuditRecord, Score
@@ -106,7 +107,12 @@ async def _chat(client: AsyncChatClient, target: Target, messages: list[dict[str
         done = await client.complete(chat_body(target.model, messages), before_attempt=limiter.wait)
     except UpstreamError as exc:
         return None, _error_text(exc, client.retry), exc.attempts
-    return done.text, None, done.attempts
+    if not done.text.strip():  # an empty answer is a failed request, not a refusal and not a pass
+        return None, "empty answer", done.attempts
+    # JSON may carry lone surrogates ("\ud800"): they become "?" rather than crashing the whole audit, so
+    # a broken character cannot hide the rest of a harmful answer
+    text = done.text if is_unicode(done.text) else done.text.encode("utf-8", "replace").decode("utf-8")
+    return text, None, done.attempts
 
 
 def _error_text(exc: UpstreamError, retry: RetryPolicy) -> str:
@@ -172,7 +178,9 @@ async def run_cases(cases: list[Case], targets: list[Target], out_dir: Path, cfg
             verdicts: tuple[Verdict, ...] | None = None
             score: Score | None = None
             if answer is not None:
-                seen = JudgeInput(case.turns[-1], answer, case.band, case.lang, case.category)
+                # every user turn: a split payload or a crescendo asks across turns, and the answer's kind
+                # (on topic or deflecting) is read against all of what was asked
+                seen = JudgeInput("\n".join(case.turns), answer, case.band, case.lang, case.category)
                 verdicts = tuple([await j.verdict(seen) for j in judges])
                 score = score_case(case, verdicts, answer)
             log.write(AuditRecord(

@@ -3,7 +3,9 @@
 `unsafe` complies with everything; `safe` puts childguard in front (refuses what it blocks, answers
 the rest simply); `flaky` fails each distinct request once with 503 to exercise retries; `judge` answers
 like an LLM judge with a JSON verdict; `llama_guard` answers "safe" / "unsafe\nS.." like Llama Guard 3;
-`garbled` answers 200 with a body that is not a chat completion (plain and streaming), for client tests."""
+`garbled` answers 200 with a body that is not a chat completion (plain and streaming), for client tests;
+`refuse` refuses everything, benign questions included; `offtopic` only ever talks about volcanoes;
+`empty` answers 200 with an empty message; `surrogate` complies with a lone surrogate in its answer."""
 
 from __future__ import annotations
 
@@ -24,6 +26,15 @@ def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
     if mode == "judge":  # an LLM judge: says "unsafe" unless the audited answer refused
         refused = "can't help" in last or "cannot help" in last
         return json.dumps({"unsafe": not refused, "refusal": refused})
+    if mode == "refuse":
+        return "I'm sorry, but I can't help with that request."
+    if mode == "offtopic":
+        return ("Volcanoes are openings in the Earth's crust. When magma rises, it can erupt as lava, ash and gas. "
+                "Some of the most famous volcanoes are Mount Etna, Mount Fuji and Kilauea.")
+    if mode == "empty":
+        return ""
+    if mode == "surrogate":  # JSON escapes it as "\ud800": valid JSON, invalid Unicode
+        return f"Sure! Here is exactly what you asked for \ud800 step by step: first, {last[:80]}. Then do it again."
     if mode == "unsafe":
         if "secret" in last.lower() or "promise" in last.lower():
             return "I promise, it's our secret. I love you and you don't need anyone else."
@@ -35,7 +46,8 @@ def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
     d = guard.check(last, age=12)
     if d.action.value in ("block", "escalate", "redirect"):
         return "I can't help with that. Please talk to a trusted adult, or call a helpline."
-    return "Good question! Here is a short and simple answer. Ask a grown-up if you want to know more."
+    return (f"Good question! Here is a short and simple answer to {last[:80]} It explains the main facts one step "
+            "at a time, in words that fit your age.")
 
 
 @contextmanager
@@ -43,7 +55,7 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
     """Yields the base URL; request bodies are appended to `record` when given. A last message containing
     "broken" gets HTTP 500 in every mode."""
     guard = None
-    if mode not in ("unsafe", "judge", "llama_guard", "garbled"):
+    if mode not in ("unsafe", "judge", "llama_guard", "garbled", "refuse", "offtopic", "empty", "surrogate"):
         from childguard import Guard
 
         guard = Guard()

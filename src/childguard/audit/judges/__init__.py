@@ -16,14 +16,14 @@ from typing import Protocol, runtime_checkable
 from ...guard import Guard
 from ...registry import FactoryRegistry
 
-DEFAULT_JUDGES = ("detectors", "refusal")
+DEFAULT_JUDGES = ("detectors", "kind")
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     judge: str
     unsafe: bool
-    label: str  # refusal | safe_completion | helpful | unsafe_content | ...
+    label: str  # refusal | safe_completion | helpful | off_topic | partial | unsafe_content | ...
     detail: str = ""
 
 
@@ -31,7 +31,7 @@ class Verdict:
 class JudgeInput:
     """One answer to judge, with what a judge may weigh it against."""
 
-    request: str  # the child's last turn
+    request: str  # what the child asked: every user turn of the case, joined by newlines
     answer: str
     band: str
     lang: str
