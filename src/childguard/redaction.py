@@ -6,8 +6,7 @@ storage layer does not depend on a detector."""
 
 from __future__ import annotations
 
-import re
-
+from . import name_redaction
 from .pattern_data import Pattern, expression_list, pattern_by_id, pattern_table
 
 PLACEHOLDER = "[private]"
@@ -16,15 +15,13 @@ PERSONAL_DATA: tuple[Pattern, ...] = pattern_table("personal_data")
 PASSWORD: Pattern = pattern_by_id(PERSONAL_DATA, "password")
 ASKS_PERSONAL_DATA: Pattern = pattern_by_id(PERSONAL_DATA, "asks_personal_data")
 NAME_PATTERNS: tuple[str, ...] = expression_list("names")
-_NAMES = tuple(re.compile(p, re.UNICODE) for p in NAME_PATTERNS)
 _REDACTED = tuple(p for p in PERSONAL_DATA if p.redact)
 
 
 def redact_names(text: str, placeholder: str = PLACEHOLDER) -> str:
-    """Replace the names a child gives for themself, keeping the words around them."""
-    for rx in _NAMES:
-        text = rx.sub(lambda m: m.group(0)[: m.start("v") - m.start()] + placeholder, text)
-    return text
+    """Replace the names a child gives for themself, keeping the words around them (name_redaction.py:
+    lead-ins in 16 languages, on a view that undoes zero-width and look-alike letters)."""
+    return name_redaction.redact_names(text, placeholder)
 
 
 def redact_personal_data(text: str, placeholder: str = PLACEHOLDER) -> str:
