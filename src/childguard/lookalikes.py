@@ -1,6 +1,7 @@
 """Characters that hide words from a pattern without changing what a reader sees: zero-width and
-formatting characters, and Cyrillic and Greek letters that look Latin. One table for the classifier's
-normalisation (childguard.normalize) and the name redactor's view (childguard.name_redaction)."""
+formatting characters, and Cyrillic and Greek letters that look Latin, upper and lower case. Used by the
+name redactor's view (childguard.name_redaction); childguard.normalize keeps its own lower-case subset,
+which the classifier was trained with."""
 
 from __future__ import annotations
 
