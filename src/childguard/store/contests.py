@@ -26,6 +26,7 @@ from ..policy import Action
 from ..redaction import redact_personal_data
 from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
 from .tables import ContestToken, ReviewCase
+from .withdrawn import consent_withdrawn
 
 CONTESTABLE = frozenset({Action.REDIRECT, Action.BLOCK})
 CONTEST_SEVERITY = 0
@@ -86,11 +87,14 @@ class Contests:
             return None
         reasons = [r.text for r in decision.reasons if r.label in decision.flagged or r.label == "age_signal"]
         excerpt = self.store.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text.strip() else None
+        profile_ref = self.store.profile_ref(profile) if profile else None
         with self.store.sessions.begin() as s:
+            if consent_withdrawn(s, profile_ref):  # withdrawal deleted this profile's tokens; none come back
+                return None
             row = ContestToken(created_at=datetime.now(UTC), source=source, action=decision.action.value,
                                categories=list(decision.flagged), reasons=reasons, age_band=decision.age_band.value,
                                lang=decision.lang, excerpt=excerpt,
-                               profile_ref=self.store.profile_ref(profile) if profile else None)
+                               profile_ref=profile_ref)
             s.add(row)
             s.flush()
             token_id = int(row.id)
@@ -152,6 +156,9 @@ class Contests:
                 s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=None))
             raise
         with self.store.sessions.begin() as s:
+            if case_id is None:  # consent was withdrawn meanwhile: the token goes the way withdrawal sends it
+                s.execute(delete(ContestToken).where(ContestToken.id == token_id))
+                raise NotFoundError("this decision's record was deleted when the parent withdrew consent")
             s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=case_id, excerpt=None))
         return case_id
 

@@ -27,6 +27,7 @@ from .crypto import Box, load_key
 from .engine import CHAIN_LOCKS, first_line, open_engine
 from .records import CaseRecord
 from .tables import AuditEntry, ReviewCase
+from .withdrawn import consent_withdrawn
 
 RESOLUTIONS = ("resolved", "false_alarm", "referred_helpline", "referred_authority")
 BAND_ORDER = {b.value: b.order for b in AgeBand}
@@ -128,15 +129,16 @@ class Store:
 
     def add_case(self, *, source: str, severity: int, age_band: str, lang: str, categories: list[str], text: str,
                  reasons: list[str], actor: str = "system", profile_ref: str | None = None,
-                 reference_hash: str | None = None, contact: str | None = None) -> int:
+                 reference_hash: str | None = None, contact: str | None = None) -> int | None:
         return self.save_case(CaseRecord(source=source, severity=severity, age_band=age_band, lang=lang,
                                          categories=categories, reasons=reasons, excerpt=excerpt_of(text),
                                          actor=actor, profile_ref=profile_ref, reference_hash=reference_hash,
                                          contact=contact))
 
-    def save_case(self, record: CaseRecord) -> int:
+    def save_case(self, record: CaseRecord) -> int | None:
         """Write a case once: a second write of the same `record.key` (a replay after a store call that
-        timed out but did commit) returns the first case's id and logs nothing new."""
+        timed out but did commit) returns the first case's id and logs nothing new. None: the profile's
+        consent was withdrawn and the case is not one safeguarding keeps (those are stored unlinked)."""
         try:
             return self._insert_case(record)
         except IntegrityError:  # the same key committed concurrently (another worker's replay)
@@ -150,11 +152,16 @@ class Store:
             found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == key)).first()
             return int(found) if found is not None else None
 
-    def _insert_case(self, r: CaseRecord) -> int:
+    def _insert_case(self, r: CaseRecord) -> int | None:
         with self.sessions.begin() as s:
             found = s.scalars(select(ReviewCase.id).where(ReviewCase.case_key == r.key)).first()
             if found is not None:
                 return int(found)
+            if consent_withdrawn(s, r.profile_ref):  # as the withdrawal would have treated it
+                if r.severity < SAFEGUARDING_SEVERITY:
+                    self.audit_event(s, r.actor, "case_dropped_consent_withdrawn", None, r.source)
+                    return None
+                r = r.model_copy(update={"profile_ref": None})
             case = ReviewCase(created_at=r.created_at, source=r.source, severity=r.severity, age_band=r.age_band,
                               lang=r.lang, categories=r.categories, reasons=r.reasons,
                               excerpt=self.box.seal(r.excerpt) if r.excerpt else None, status="open",
