@@ -18,7 +18,7 @@ from childguard.store import Store
 
 _DATA = Path(tempfile.mkdtemp(prefix="cg_fuzz_"))
 _CFG = Settings(key_file=_DATA / "key", spool_file=_DATA / "spool.log", database_url=f"sqlite:///{_DATA}/cg.db",
-                rate_limit_per_minute=10**7, rate_limit_burst=10**6)
+                rate_limit_per_minute=10**7, rate_limit_burst=10**6, report_burst=10**6)
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_CFG, store=Store(_CFG)))
 
 

@@ -23,7 +23,7 @@ ARABIC = "أنا أحب المدرسة وأصدقائي ونلعب كرة الق
 
 
 def _settings(tmp: Path, **extra: object) -> Settings:
-    return Settings(rate_limit_per_minute=10**7, rate_limit_burst=10**6, key_file=tmp / "key",
+    return Settings(rate_limit_per_minute=10**7, rate_limit_burst=10**6, report_burst=10**6, key_file=tmp / "key",
                     spool_file=tmp / "spool.log", database_url=f"sqlite:///{tmp}/cg.db", **extra)  # type: ignore[arg-type]
 
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="larger request bodies get HTTP 413")
     rate_limit_per_minute: int = Field(1200, ge=1, description="per API key (or client address without one)")
     rate_limit_burst: int = Field(200, ge=1)
+    report_burst: int = Field(10, ge=1, description="children's reports one client address may send at once; the "
+                              "first is never refused")
+    report_per_hour: float = Field(30.0, ge=0, description="reports per hour an address gets back after the burst")
     max_inputs: int = Field(100, ge=1, description="texts per moderation request")
     max_request_chars: int = Field(200_000, ge=1, description="characters of text in one request, all fields "
                                    "together; more gets HTTP 413 (a budget on the CPU one request may take)")

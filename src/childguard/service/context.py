@@ -30,6 +30,7 @@ from ..store.stats import DecisionCounter
 from .health import Health
 from .offload import DecisionPool, StorePool
 from .recorder import CaseRecorder
+from .report_flood import ReportAdmission
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Services:
                                 s.login_backoff_s)
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
+        self.report_admission = ReportAdmission(s.report_burst, s.report_per_hour)
         # next to the key file (the service's data directory): counts survive a killed worker
         self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)

@@ -27,3 +27,4 @@ class CaseRecord(BaseModel):
     profile_ref: str | None = None
     reference_hash: str | None = None
     contact: str | None = Field(None, description="only when a child chose to leave one; sealed by the store")
+    fold_key: str | None = Field(None, description="reports: equal keys show as one queue item (a flood)")

@@ -166,7 +166,8 @@ class Store:
                               lang=r.lang, categories=r.categories, reasons=r.reasons,
                               excerpt=self.box.seal(r.excerpt) if r.excerpt else None, status="open",
                               profile_ref=r.profile_ref, reference_hash=r.reference_hash,
-                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key)
+                              contact=self.box.seal(r.contact) if r.contact else None, case_key=r.key,
+                              fold_key=r.fold_key)
             s.add(case)
             s.flush()
             self.audit_event(s, r.actor, "case_opened", case.id, f"{r.source}: {', '.join(r.categories)}")
@@ -178,13 +179,25 @@ class Store:
             conn.execute(sql("select 1"))
 
     def queue(self, status: str = "open") -> list[dict[str, Any]]:
-        """Most severe first, then youngest, then oldest; no excerpt (minimum context until opened)."""
+        """Most severe first, then cases the model escalated before children's reports, then youngest,
+        then oldest; no excerpt (minimum context until opened). Identical reports (one `fold_key`) are
+        one item, its oldest case, with `folded` saying how many, and go below every distinct case: a
+        flood of 3,000 copies is one line and cannot push a real escalation out of sight."""
         with self.sessions() as s:
             rows = s.scalars(select(ReviewCase).where(ReviewCase.status == status)).all()
-        rows = sorted(rows, key=lambda c: (-c.severity, BAND_ORDER.get(c.age_band, 9), _utc(c.created_at)))
+        groups: dict[object, list[ReviewCase]] = {}
+        for c in rows:
+            groups.setdefault(c.fold_key or ("case", c.id), []).append(c)
+
+        def first(c: ReviewCase) -> tuple[int, datetime]:
+            return -c.severity, _utc(c.created_at)
+
+        items = [(min(g, key=first), len(g)) for g in groups.values()]
+        items.sort(key=lambda item: (item[1] > 1, -item[0].severity, item[0].source == "report",
+                                     BAND_ORDER.get(item[0].age_band, 9), _utc(item[0].created_at)))
         return [{"id": c.id, "source": c.source, "severity": c.severity, "age_band": c.age_band, "lang": c.lang,
                  "categories": c.categories, "created_at": _utc(c.created_at).isoformat(),
-                 "resolution": c.resolution} for c in rows]
+                 "resolution": c.resolution, "folded": n} for c, n in items]
 
     def view(self, case_id: int, actor: str) -> dict[str, Any]:
         """Opening a case is itself logged: who saw which child's words, and when (4i)."""

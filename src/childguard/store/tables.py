@@ -39,6 +39,8 @@ class ReviewCase(Base):
     contact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # optional, AES-GCM sealed
     # idempotency key of the write (`CaseRecord.key`): a spooled case replayed twice is still one case
     case_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # children's reports: keyed hash of kind, age band and folded words; equal keys are one queue item
+    fold_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class AuditEntry(Base):
