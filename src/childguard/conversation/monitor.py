@@ -22,6 +22,7 @@ from ..settings import Settings, get_settings
 from .analyzers import ConversationAnalyzer, build_analyzers
 from .schema import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
+from .state_budget import BudgetedStateStore
 
 log = logging.getLogger("childguard.conversation")
 
@@ -32,8 +33,9 @@ NUDGE_FOR = {"emotional_dependency": "nudge.attachment", "late_night": "nudge.la
 def build_store(settings: Settings) -> StateStore:
     if settings.conversation_store == "memory":
         return MemoryStateStore(settings.max_conversations, settings.conversation_ttl_s)
-    if settings.conversation_store == "redis":
-        return RedisStateStore(settings.redis_url, settings.conversation_ttl_s)
+    if settings.conversation_store == "redis":  # the store budget per call, and a breaker (state_budget.py)
+        return BudgetedStateStore(RedisStateStore(settings.redis_url, settings.conversation_ttl_s,
+                                                  timeout_s=settings.store_timeout_s), settings.store_timeout_s)
     raise ConfigError(f"conversation_store must be 'memory' or 'redis', not {settings.conversation_store!r}")
 
 

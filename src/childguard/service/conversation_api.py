@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import Field
 
 from ..conversation.schema import ConversationDecision, ConversationMessage
+from ..errors import StoreUnavailableError
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
@@ -30,11 +31,20 @@ def _observe(services: Services, body: ConversationTurn) -> tuple[ConversationDe
     services.counter.count(result.message_decision, "conversation")
     case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
                                       findings=result.escalations)
+    return result, case
+
+
+async def _contest_token(services: Services, body: ConversationTurn, result: ConversationDecision) -> None:
+    """The token write is database I/O: in the store pool with its budget, never in a decision worker;
+    a store that does not answer in time costs the token, not the decision."""
     decision = result.message_decision
     if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
-        decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),
-                                                        body.text, "conversation", body.profile)
-    return result, case
+        try:
+            decision.contest_token = await services.store_pool.run(
+                services.issue_contest, decision.model_copy(update={"action": result.action}), body.text,
+                "conversation", body.profile)
+        except StoreUnavailableError:
+            decision.contest_token = None
 
 
 @router.post("/messages", response_model=ConversationDecision)
@@ -45,6 +55,7 @@ async def message(body: ConversationTurn, services: ServicesDep) -> Conversation
                                       body.country, body.age)
     # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
     result, case = await services.decisions.run(_observe, services, body)
+    await _contest_token(services, body, result)
     if case is not None:
         result.recorded = (await services.recorder.record(case)).recorded
     return result
