@@ -32,6 +32,7 @@ from .gateway import Gateway
 from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
 from .responses import ERROR_HANDLERS
+from .serving import install_accept_error_throttle
 
 # in this order: it is the order of the OpenAPI paths and of route matching
 ROUTERS = (operations.router, moderation_api.router, chat_api.router, conversation_api.router, consent_api.router,
@@ -44,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs: Jobs = app.state.jobs
     gateway: Gateway = app.state.gateway
     services: Services = app.state.services
+    install_accept_error_throttle()  # "too many open files" once per 10 s, not 590 MB of log
     jobs.start()
     yield
     await jobs.stop()
