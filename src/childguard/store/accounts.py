@@ -28,6 +28,7 @@ from .backoff import AddressThrottle, Backoff
 from .store import Store, _utc
 from .tables import ConsoleSession, User
 from .trusted_devices import TrustedDevices
+from .usernames import look_alike
 
 ROLES = ("moderator", "admin")
 MIN_PASSWORD = 12
@@ -77,6 +78,10 @@ class Accounts:
         with self.store.sessions.begin() as s:
             if s.scalars(select(User).where(User.username == username)).first() is not None:
                 raise InvalidInputError(f"user {username!r} exists; use `childguard users passwd` to change it")
+            twin = look_alike(username, list(s.scalars(select(User.username))))
+            if twin is not None:
+                raise InvalidInputError(f"{username!r} looks like the existing user {twin!r} (case, look-alike "
+                                        "letters and . _ - @ are ignored); choose a clearly different name")
             user = User(username=username, password_hash=self.hasher.hash(password), role=role,
                         created_at=datetime.now(UTC), disabled=False, failed_logins=0)
             s.add(user)
