@@ -29,6 +29,7 @@ from ..store.spool import Spool
 from ..store.stats import DecisionCounter
 from .health import Health
 from .offload import DecisionPool, StorePool
+from .readiness import Readiness
 from .recorder import CaseRecorder
 from .report_flood import ReportAdmission
 
@@ -97,6 +98,7 @@ class Services:
         self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
         self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
         self.health = Health(s, self.store)
+        self.readiness = Readiness(self)
 
     def shutdown(self) -> None:
         self.recorder.shutdown()

@@ -16,7 +16,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..settings import Settings
+from ..settings import Settings, get_settings
 
 log = logging.getLogger("childguard.serving")
 
@@ -28,10 +28,13 @@ class GuardedH11Protocol(H11Protocol):
 
     header_timeout_s = 10.0
     body_timeout_s = 30.0
+    configured = False  # set by `protocol_for`; a spawned worker process reads the settings itself
     closed_slow = 0  # connections closed for a missed deadline, all instances (tests, diagnostics)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not GuardedH11Protocol.configured:
+            protocol_for(get_settings())
         self._deadline: asyncio.TimerHandle | None = None
         self._phase: object = None
 
@@ -81,8 +84,12 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def protocol_for(settings: Settings) -> type[GuardedH11Protocol]:
-    return type("ConfiguredH11Protocol", (GuardedH11Protocol,), {
-        "header_timeout_s": settings.header_timeout_s, "body_timeout_s": settings.body_timeout_s})
+    """The protocol class with the settings' deadlines (one per process: uvicorn pickles the class by
+    name into `--workers` processes, so it must be this module-level one)."""
+    GuardedH11Protocol.header_timeout_s = settings.header_timeout_s
+    GuardedH11Protocol.body_timeout_s = settings.body_timeout_s
+    GuardedH11Protocol.configured = True
+    return GuardedH11Protocol
 
 
 def connection_cap(settings: Settings) -> int:
