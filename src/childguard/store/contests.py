@@ -63,9 +63,32 @@ class Contests:
     def _mac(self, token_id: int) -> bytes:
         return self.store.sign(b"contest:" + str(token_id).encode())[:MAC_BYTES]
 
+    def _round(self, k: int, half: int) -> int:
+        return int.from_bytes(self.store.sign(b"contest-head" + bytes([k]) + half.to_bytes(4, "big"))[:4], "big")
+
+    def _permute(self, value: int, decrypt: bool = False) -> int:
+        """A keyed permutation of 64-bit ids (a 4-round Feistel network over the store key): the token's
+        head is the row id permuted, so consecutive tokens do not tell how many messages were blocked in
+        between (the plain id did), and the token stays short enough to copy by hand."""
+        left, right = value >> 32, value & 0xFFFFFFFF
+        rounds = range(3, -1, -1) if decrypt else range(4)
+        for k in rounds:
+            if decrypt:
+                left, right = right ^ self._round(k, left), left
+            else:
+                left, right = right, left ^ self._round(k, right)
+        return (left << 32) | right
+
     def token_for(self, token_id: int) -> str:
-        head = token_id.to_bytes(8, "big").lstrip(b"\x00") or b"\x00"
+        head = self._permute(token_id).to_bytes(8, "big")  # always 8 bytes: older heads were shorter
         return f"{_b32(head)}.{_b32(self._mac(token_id))}"
+
+    def _token_id(self, head: bytes) -> int:
+        if len(head) < 8:  # issued before heads were permuted: the id itself (its MAC still has to hold)
+            return int.from_bytes(head, "big")
+        if len(head) != 8:
+            raise ValueError("not a contest token head")
+        return self._permute(int.from_bytes(head, "big"), decrypt=True)
 
     def parse(self, token: object) -> int:
         """The row id of a genuine token; anything else is refused before the database is touched."""
@@ -73,7 +96,7 @@ class Contests:
             raise InvalidInputError("this contest token is not valid; use the one the app showed")
         head, mac = token.strip().lower().split(".")
         try:
-            token_id = int.from_bytes(_unb32(head), "big")
+            token_id = self._token_id(_unb32(head))
             given = _unb32(mac)
         except ValueError as exc:
             raise InvalidInputError("this contest token is not valid; use the one the app showed") from exc
