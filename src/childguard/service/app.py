@@ -28,6 +28,7 @@ from . import (
 )
 from .auth import ApiKeyAuth
 from .context import Services
+from .documented_errors import ERROR_RESPONSES
 from .gateway import Gateway
 from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     app.state.gateway = Gateway(services)
     app.state.jobs = Jobs(services)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)  # the error answers, in the OpenAPI document
     app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),
               name="static")
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
