@@ -23,8 +23,7 @@ from sqlalchemy import delete, select, update
 from ..decision import Decision
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..policy import Action
-from ..redaction import redact_personal_data
-from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
+from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc, excerpt_of
 from .tables import ContestToken, ReviewCase
 from .withdrawn import consent_withdrawn
 
@@ -109,7 +108,7 @@ class Contests:
         if not contestable(decision):
             return None
         reasons = [r.text for r in decision.reasons if r.label in decision.flagged or r.label == "age_signal"]
-        excerpt = self.store.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text.strip() else None
+        excerpt = self.store.box.seal(excerpt_of(text) or "") if text.strip() else None
         profile_ref = self.store.profile_ref(profile) if profile else None
         with self.store.sessions.begin() as s:
             if consent_withdrawn(s, profile_ref):  # withdrawal deleted this profile's tokens; none come back
