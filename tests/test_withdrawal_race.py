@@ -4,12 +4,18 @@ back, or the withdrawal's `complete: true` would be false. SQLite and the real P
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
 from childguard import Guard
+from childguard.service import create_app
+from childguard.settings import Settings
 from childguard.store import Store
 from childguard.store.consent import Consents
 from childguard.store.contests import Contests
@@ -81,3 +87,24 @@ def test_writes_in_flight_during_withdrawal_leave_nothing_linked(store: Store, g
         t.join(timeout=10)
     assert written[0] > 0
     assert _linked(store, "kid-9") == (0, 0)
+
+
+def test_a_withdrawn_profiles_conversation_is_judged_but_not_kept(tmp_path: Path) -> None:
+    cfg = Settings(database_url=f"sqlite:///{tmp_path}/cg.db", key_file=tmp_path / "key",
+                   spool_file=tmp_path / "spool.log")
+    app = create_app(cfg)
+    services = app.state.services
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cg") as client:
+            await client.post("/v1/consents", json={"profile_id": "kid-5", "method": "signed_form"})
+            await client.post("/v1/consents/kid-5/withdraw", json={})
+            r = await client.post("/v1/conversations/messages", json={
+                "conversation": "talk-1", "profile": "kid-5", "sender": "kid", "role": "child",
+                "text": "i want to kill myself", "age": 12})
+            return r.status_code, r.json()
+
+    status, body = asyncio.run(run())
+    assert status == 200 and body["message_decision"]["resources"]  # the safe answer and helplines
+    assert services.conversations.store.load("talk-1") is None  # nothing about the conversation kept
+    assert _linked(services.store, "kid-5") == (0, 0)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from ..agebands import AgeBand
 from ..contesting import ContestDesk
 from ..conversation.monitor import ConversationGuard, build_store
+from ..conversation.stateless import StatelessStore
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
@@ -92,6 +93,8 @@ class Services:
         # next to the key file (the service's data directory): counts survive a killed worker
         self.counter = DecisionCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
+        # for profiles whose consent was withdrawn: judged, nothing about the conversation kept
+        self.stateless_conversations = ConversationGuard(self.guard, StatelessStore(), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
         self.contest_desk = ContestDesk(self.contests)
         self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
