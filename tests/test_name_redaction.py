@@ -60,6 +60,13 @@ def test_the_rest_of_the_text_is_kept_as_written() -> None:
     assert name_spans("") == [] and name_spans("\u200b" * 5) == []
 
 
+@pytest.mark.parametrize("text", ["I am Sophie \ud800 and more text here, long enough for language detection",
+                                  "\x00\x01 im sophie", "", "\udfff" * 50, "my name is \U0001f600"])
+def test_hostile_text_gets_a_redaction_not_a_crash(text: str) -> None:
+    out = redact_personal_data(text)
+    assert "Sophie" not in out and "sophie" not in out
+
+
 def test_recall_on_the_labelled_set_is_at_least_95_percent() -> None:
     rows = load_rows(ROOT / "evalsets" / "names")
     assert len(rows) >= 500 and len({r.lang for r in rows}) == 16

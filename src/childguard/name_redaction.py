@@ -84,8 +84,9 @@ def _text_language(text: str) -> str | None:
     """The language CLD2 is sure of, among those with hints; None for short or mixed text (a child's
     "im sophie"), where every language's hints apply. Knowing it keeps one language's lead-in from
     firing on another's ordinary word ("im Theater", "Ben said")."""
+    sample = text[:2000].encode("utf-8", "replace")  # lone surrogates must not crash a redaction
     try:
-        reliable, _, details = pycld2.detect(text[:2000])
+        reliable, _, details = pycld2.detect(sample)
     except pycld2.error:
         return None
     code = details[0][1].split("-")[0]
