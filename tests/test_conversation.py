@@ -15,6 +15,7 @@ from childguard import Action, InvalidInputError, Settings
 from childguard.conversation import ConversationGuard, ConversationState, MemoryStateStore, RedisStateStore
 from childguard.conversation.evaluation import evaluate_conversations, load_conversations
 from childguard.conversation.state import HostileEvent
+from childguard.conversation.state_budget import BudgetedStateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,7 +166,8 @@ def _redis_up() -> bool:
 def test_redis_store_shares_state_between_workers() -> None:
     settings = Settings(conversation_store="redis", conversation_ttl_s=120)
     worker_a, worker_b = ConversationGuard(settings=settings), ConversationGuard(settings=settings)
-    assert isinstance(worker_a.store, RedisStateStore)
+    # Redis calls get the store budget and a breaker (issue 18, item 2)
+    assert isinstance(worker_a.store, BudgetedStateStore) and isinstance(worker_a.store.inner, RedisStateStore)
     cid = f"test-{uuid.uuid4().hex}"
     turns = [("contact", "m", "how old are you?"), ("contact", "m", "i can gift you robux"),
              ("contact", "m", "let's chat on snapchat, don't tell your parents")]
@@ -173,7 +175,7 @@ def test_redis_store_shares_state_between_workers() -> None:
         {"conversation": cid, "sender": s, "role": r, "text": t, "age": 11}) for i, (r, s, t) in enumerate(turns)]
     assert results[-1].turn == 3
     assert any(f.kind == "grooming_trajectory" for f in results[-1].findings)
-    assert 0 < worker_a.store.ttl(cid) <= 120  # type: ignore[attr-defined]
+    assert 0 < worker_a.store.inner.ttl(cid) <= 120
     worker_b.forget(cid)
     assert worker_a.store.load(cid) is None
 

@@ -45,7 +45,9 @@ def test_parallel_guesses_on_one_account_hit_the_back_off(store: Store) -> None:
         results = list(pool.map(lambda i: _guess(accounts, "mo", f"wrong guess {i:03d}", f"203.0.113.{i}"),
                                 range(50)))
     assert not any(results)
-    assert _checked(store, "mo") == 5  # the other 45 were refused without looking at the password
+    # the other 40 were refused without looking at the password (5 more were checked as addresses without
+    # failures: issue 18, throttle don't lock; that allowance is 5 per back-off cap per account)
+    assert _checked(store, "mo") == 10
     assert not _guess(accounts, "mo", PASSWORD, "192.0.2.77")  # right password, still backed off
     assert store.verify_audit_log()
 
@@ -75,11 +77,13 @@ def test_back_off_grows_and_then_lets_the_owner_in(store: Store) -> None:  # noq
     assert fail("192.0.2.1") == fail("192.0.2.1") == 0.0  # the first failures cost nothing
     first = fail("192.0.2.1")
     assert 2.9 <= first < 4.5
-    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.2")  # the right password waits too
+    # the right password waits too from an address that failed; one that did not gets in (issue 18:
+    # throttle, don't lock; tests/test_lockout_weapon.py)
+    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.1")
     _sleep_until(_locked_until(store))
     second = fail("192.0.2.3")
     assert 5.9 <= second < 7.5  # doubled
-    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.4")
+    assert not _guess(accounts, "mo", PASSWORD, "192.0.2.3")
     _sleep_until(_locked_until(store))
     assert _guess(accounts, "mo", PASSWORD, "192.0.2.5")  # no hard 15-minute lock
 

@@ -79,7 +79,7 @@ def test_no_escalation_or_report_is_lost_when_the_database_goes_away(schema: str
     proxy = TcpProxy("127.0.0.1", 5432).start()
     url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
     cfg = Settings(database_url=url, key_file=tmp_path / "key", spool_file=tmp_path / "spool.log",
-                   store_timeout_s=0.5, rate_limit_per_minute=10**7, rate_limit_burst=10**6)
+                   store_timeout_s=0.5, rate_limit_per_minute=10**7, rate_limit_burst=10**6, report_burst=10**6)
     store = Store(cfg)
     app = create_app(cfg, guard=guard, store=store)
     recorder = app.state.services.recorder

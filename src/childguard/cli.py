@@ -264,6 +264,7 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
 
     from .chat_client import ChatEndpoint
     from .service import create_app
+    from .service.serving import server_options
     from .settings import get_settings
 
     settings = get_settings()
@@ -299,7 +300,8 @@ def _cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
               f"   workers: {args.workers}\n")
     out.flush()
     # with several workers uvicorn imports the app factory in each process (settings from the environment)
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=args.workers, factory=args.workers > 1)
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=args.workers, factory=args.workers > 1,
+                **server_options(settings))  # header/body deadlines, connection cap, no trusted proxy by default
     return 0
 
 

@@ -211,3 +211,17 @@ class AuditTargetError(UpstreamError):
 
     exit_code = 8
     code = "audit_target_failed"
+
+
+class ReportLimitError(ChildGuardError):
+    """This address sent many reports in a short time; the ones before are with the moderators. Wait
+    `retry_after` seconds, or use the helplines shown, which answer at once."""
+
+    http_status = 429
+    code = "too_many_reports"
+
+    def __init__(self, wait_s: float) -> None:
+        self.retry_after = max(1, int(wait_s + 0.999))
+        super().__init__(f"we already have several reports from here; they are with a person who will read them. "
+                         f"You can send another in {self.retry_after // 60 + 1} minutes. If you need help now, "
+                         "the helplines below are there for you")

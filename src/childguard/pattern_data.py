@@ -153,6 +153,27 @@ def pattern_table(name: str) -> tuple[Pattern, ...]:
 
 
 @cache
+def table_fragment(name: str, key: str) -> str:
+    """One fragment of data/patterns/<name>.yaml, spliced, for code that needs the same word list."""
+    source = f"data/patterns/{name}.yaml"
+    fragments = _fragments(_read(name), source)
+    if key not in fragments:
+        raise ConfigError(f"{source}: no fragment '{key}'; fragments: {sorted(fragments)}")
+    return fragments[key]
+
+
+@cache
+def expressions_by_language(name: str, flags: int = re.UNICODE) -> tuple[tuple[str, str], ...]:
+    """data/patterns/<name>.yaml as (language, expression) pairs, for tables whose matches are judged per
+    language (the name hints check a word against that language's common words)."""
+    raw = _read(name)
+    source = f"data/patterns/{name}.yaml"
+    located = _expressions(raw.get("patterns"), _fragments(raw, source), source)
+    _compile(located, flags)
+    return tuple((at.rsplit("patterns.", 1)[1].split("[", 1)[0], expr) for at, expr in located)
+
+
+@cache
 def expression_list(name: str, flags: int = re.UNICODE) -> tuple[str, ...]:
     """data/patterns/<name>.yaml as expressions to compile one by one (fragments spliced in), in file order."""
     return parse_expressions(_read(name), f"data/patterns/{name}.yaml", flags)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from . import name_redaction
 from .pattern_data import Pattern, expression_list, pattern_by_id, pattern_table
 
 PLACEHOLDER = "[private]"
@@ -34,7 +35,8 @@ RELATIVE_NAME_PATTERNS: tuple[str, ...] = (
     r"\bme\s+llamo\s+(?P<v>[A-Z][a-zá-ú]+(?:\s+[A-Z][a-zá-ú]+)?)",
     r"\bich\s+heiße\s+(?P<v>[A-Z][a-zäöü]+(?:\s+[A-Z][a-zäöü]+)?)",
     r"\bmeu\s+nome\s+é\s+(?P<v>[A-Z][a-zã-ú]+(?:\s+[A-Z][a-zã-ú]+)?)")
-_NAMES = tuple(re.compile(p, re.UNICODE) for p in (*RELATIVE_NAME_PATTERNS, *NAME_PATTERNS))
+# a family member's or the child's full name; the child's own given name is name_redaction.py's (16 languages)
+_RELATIVES = tuple(re.compile(p, re.UNICODE) for p in RELATIVE_NAME_PATTERNS)
 _HANDLES = tuple(re.compile(p, re.IGNORECASE | re.UNICODE) for p in HANDLE_PATTERNS)
 _REDACTED = tuple(p for p in PERSONAL_DATA if p.redact)
 
@@ -52,8 +54,9 @@ def _values(patterns: tuple[re.Pattern[str], ...], text: str, placeholder: Place
 
 
 def redact_names(text: str, placeholder: Placeholder = PLACEHOLDER) -> str:
-    """Replace the names a child gives for themself or their family, keeping the words around them."""
-    return _values(_NAMES, text, placeholder)
+    """Replace the names a child gives for themself or their family, keeping the words around them
+    (name_redaction.py: lead-ins in 16 languages, on a view that undoes zero-width and look-alike letters)."""
+    return name_redaction.redact_names(_values(_RELATIVES, text, placeholder), placeholder)
 
 
 def redact_personal_data(text: str, placeholder: Placeholder = PLACEHOLDER) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, cast
@@ -79,6 +80,13 @@ class ReportStatus(BaseModel):
     message: str
 
 
+def fold_text(kind: str, age_band: str, message: str) -> bytes:
+    """What makes two reports the same report (a flood's copies fold into one queue item): kind, age
+    band and the words, with case, width and spacing folded; two children's different words never fold."""
+    words = " ".join(unicodedata.normalize("NFKC", message).casefold().split())
+    return f"report-fold\x00{kind}\x00{age_band}\x00{words}".encode()
+
+
 def new_reference() -> str:
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -136,7 +144,8 @@ class ReportDesk:
         case = CaseRecord(source="report", severity=severity, age_band=band.value, lang=lang, categories=categories,
                           excerpt=excerpt_of(req.message.strip()), reasons=[f"child report: {req.kind}"],
                           actor="child_report", reference_hash=reference_hash(code),
-                          contact=(req.contact or "").strip() or None)
+                          contact=(req.contact or "").strip() or None,
+                          fold_key=self.store.sign(fold_text(req.kind, band.value, req.message)).hex())
         helplines = self.guard.directory.lookup(country, category)
         return ReportReceipt(reference=code, message=self.strings[lang]["thanks_body"], helplines=helplines), case
 

@@ -66,8 +66,18 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="service bind address")
     port: int = Field(8000, ge=1, le=65535)
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="larger request bodies get HTTP 413")
+    header_timeout_s: float = Field(10.0, gt=0, description="request headers must be complete this long after "
+                                    "the connection (or the first byte of a keep-alive request); then it is closed")
+    body_timeout_s: float = Field(30.0, gt=0, description="a request body must be complete this long after its headers")
+    max_connections: int | None = Field(None, ge=1, description="concurrent connections and requests; more get 503 "
+                                        "(default: the open-file limit less 100, at most 4096)")
+    forwarded_allow_ips: str | None = Field(None, description="proxy addresses whose X-Forwarded-For is trusted "
+                                            "(comma-separated, as uvicorn's); default none: the socket address counts")
     rate_limit_per_minute: int = Field(1200, ge=1, description="per API key (or client address without one)")
     rate_limit_burst: int = Field(200, ge=1)
+    report_burst: int = Field(10, ge=1, description="children's reports one client address may send at once; the "
+                              "first is never refused")
+    report_per_hour: float = Field(30.0, ge=0, description="reports per hour an address gets back after the burst")
     max_inputs: int = Field(100, ge=1, description="texts per moderation request")
     max_dialogue_messages: int = Field(500, ge=1, description="messages per whole-dialogue check")
     max_request_chars: int = Field(200_000, ge=1, description="characters of text in one request, all fields "

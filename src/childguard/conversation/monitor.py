@@ -23,6 +23,7 @@ from ..settings import Settings, get_settings
 from .analyzers import ConversationAnalyzer, build_analyzers
 from .schema import ConversationDecision, ConversationFinding, ConversationMessage
 from .state import ConversationState, MemoryStateStore, RedisStateStore, StateStore
+from .state_budget import BudgetedStateStore
 
 log = logging.getLogger("childguard.conversation")
 
@@ -42,8 +43,9 @@ def already_said(key: str, decision: Decision) -> bool:
 def build_store(settings: Settings) -> StateStore:
     if settings.conversation_store == "memory":
         return MemoryStateStore(settings.max_conversations, settings.conversation_ttl_s)
-    if settings.conversation_store == "redis":
-        return RedisStateStore(settings.redis_url, settings.conversation_ttl_s)
+    if settings.conversation_store == "redis":  # the store budget per call, and a breaker (state_budget.py)
+        return BudgetedStateStore(RedisStateStore(settings.redis_url, settings.conversation_ttl_s,
+                                                  timeout_s=settings.store_timeout_s), settings.store_timeout_s)
     raise ConfigError(f"conversation_store must be 'memory' or 'redis', not {settings.conversation_store!r}")
 
 

@@ -30,10 +30,12 @@ from . import (
 )
 from .auth import ApiKeyAuth
 from .context import Services
+from .documented_errors import ERROR_RESPONSES
 from .gateway import Gateway
 from .jobs import Jobs
 from .limits import BodySizeLimit, RateLimit
 from .responses import ERROR_HANDLERS
+from .serving import install_accept_error_throttle
 
 # in this order: it is the order of the OpenAPI paths and of route matching
 ROUTERS = (operations.router, metrics_api.router, moderation_api.router, chat_api.router, conversation_api.router,
@@ -46,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs: Jobs = app.state.jobs
     gateway: Gateway = app.state.gateway
     services: Services = app.state.services
+    install_accept_error_throttle()  # "too many open files" once per 10 s, not 590 MB of log
     jobs.start()
     metrics.worker_started()
     yield
@@ -69,7 +72,7 @@ def create_app(settings: Settings | None = None, guard: Guard | None = None, sto
     app.state.gateway = Gateway(services)
     app.state.jobs = Jobs(services)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)  # the error answers, in the OpenAPI document
     app.mount("/static", StaticFiles(directory=str(resources.files("childguard.service").joinpath("static"))),
               name="static")
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)

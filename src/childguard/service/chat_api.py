@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..errors import InvalidInputError
 from .gateway import Gateway
+from .json_body import parse_object
 from .upstream_share import client_key
 
 router = APIRouter(tags=["gateway"])
@@ -23,13 +23,5 @@ async def get_gateway(request: Request) -> Gateway:
 async def chat_completions(request: Request, gateway: Annotated[Gateway, Depends(get_gateway)]) -> Response:
     """OpenAI-compatible chat completions through the child protection mode. Extension:
     `"childguard": {"age": 10, "lang": "fr", "country": "FR"}` in the request body."""
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise InvalidInputError(f"request body is not valid JSON: {exc}") from exc
-    except RecursionError as exc:  # the parser's own limit: a 400-class answer, not a 500
-        raise InvalidInputError("request body is nested too deeply (over ~1,000 levels); send an OpenAI chat "
-                                "request") from exc
-    if not isinstance(body, dict):
-        raise InvalidInputError("request body must be a JSON object")
+    body = parse_object(await request.body())  # depth-bounded: 400, never a RecursionError 500
     return await gateway.handle(body, client_key(request, gateway.settings.api_keys))

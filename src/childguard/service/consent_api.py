@@ -66,8 +66,8 @@ def withdraw(profile_id: Annotated[Name, Path()], services: ServicesDep,
         keys = [conversation_key(services.store.profile_ref(profile_id)), *(body.conversations if body else [])]
         for key in keys:
             services.conversations.forget(key)
-        tokens = services.contests.forget_profile(services.store.profile_ref(profile_id))
-        record, cases, kept = services.consents.withdraw(profile_id)
+        done = services.consents.withdraw_all(profile_id)  # cases and contest tokens in one transaction
+        record, cases, kept, tokens = done.record, done.cases_deleted, done.cases_kept, done.tokens_deleted
     except (StoreUnavailableError, DBAPIError) as exc:
         reason = str(exc) if isinstance(exc, StoreUnavailableError) else "the database cannot be reached"
         raise StoreUnavailableError(f"{reason.rstrip('.')}. Consent is NOT withdrawn yet and no review case "

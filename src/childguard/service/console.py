@@ -25,6 +25,7 @@ from .web import render as _render
 
 SESSION_COOKIE = "cg_session"
 LOGIN_COOKIE = "cg_login_csrf"
+DEVICE_COOKIE = "cg_device"  # trusted_devices.py: lets the owner sign in while others guess
 RESOLUTION_LABELS = {"resolved": "Resolved", "false_alarm": "False alarm",
                      "referred_helpline": "Referred to a helpline", "referred_authority": "Referred to an authority"}
 
@@ -102,13 +103,17 @@ def login(request: Request, services: ServicesDep, username: Annotated[str, Form
         return render("login.html", status_code=403, csrf=expected or secrets.token_urlsafe(24),
                       error="The sign-in form expired. Please try again.")
     try:
-        token, _ = services.accounts.login(username, password, request.client.host if request.client else None)
+        token, _ = services.accounts.login(username, password, request.client.host if request.client else None,
+                                           device=request.cookies.get(DEVICE_COOKIE))
     except AuthError as exc:
         return render("login.html", status_code=401, csrf=expected, error=str(exc).capitalize() + ".")
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/console",
                         secure=cookie_secure(request, settings), max_age=int(settings.session_hours * 3600))
     response.delete_cookie(LOGIN_COOKIE, path="/console")
+    # this browser is known to the account from now on: others' failed sign-ins do not make it wait
+    response.set_cookie(DEVICE_COOKIE, services.accounts.device_token(username), httponly=True, samesite="strict",
+                        path="/console/login", secure=cookie_secure(request, settings), max_age=180 * 86400)
     return response
 
 

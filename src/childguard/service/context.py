@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from ..agebands import AgeBand
 from ..contesting import ContestDesk
 from ..conversation.monitor import ConversationGuard, build_store
+from ..conversation.stateless import StatelessStore
 from ..decision import Decision
 from ..errors import ConsentRequiredError
 from ..guard import Guard
@@ -30,7 +31,9 @@ from ..store.stats import DecisionCounter
 from .health import Health
 from .metrics import MeteredCounter
 from .offload import DecisionPool, StorePool
+from .readiness import Readiness
 from .recorder import CaseRecorder
+from .report_flood import ReportAdmission
 
 
 @dataclass
@@ -87,15 +90,19 @@ class Services:
                                 s.login_backoff_s)
         self.consents = Consents(self.store)
         self.desk = ReportDesk(self.guard, self.store)
+        self.report_admission = ReportAdmission(s.report_burst, s.report_per_hour)
         # next to the key file (the service's data directory): counts survive a killed worker
         self.counter = MeteredCounter(CountJournal(s.key_file.parent / "counts"))
         self.conversations = ConversationGuard(self.guard, build_store(s), settings=s)
+        # for profiles whose consent was withdrawn: judged, nothing about the conversation kept
+        self.stateless_conversations = ConversationGuard(self.guard, StatelessStore(), settings=s)
         self.contests = Contests(self.store, s.contest_window_days)
         self.contest_desk = ContestDesk(self.contests)
         self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
         self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
         self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
         self.health = Health(s, self.store)
+        self.readiness = Readiness(self)
 
     def shutdown(self) -> None:
         self.recorder.shutdown()

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ..conversation.dialogue import DialogueDecision, DialogueMessage, DialogueRequest, parse_dialogue
 from ..conversation.schema import ConversationDecision, ConversationMessage
+from ..errors import StoreUnavailableError
 from ..fields import Name, check_budget
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
@@ -26,18 +27,29 @@ class ConversationTurn(ConversationMessage):
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 
-def _observe(services: Services, body: ConversationTurn) -> tuple[ConversationDecision, CaseRecord | None]:
+def _observe(services: Services, body: ConversationTurn,
+             withdrawn: bool = False) -> tuple[ConversationDecision, CaseRecord | None]:
     ref = services.store.profile_ref(body.profile) if body.profile else None
-    result = services.conversations.observe(body, profile_ref=ref)
+    monitor = services.stateless_conversations if withdrawn else services.conversations
+    result = monitor.observe(body, profile_ref=ref)
     services.counter.count(result.message_decision, "conversation")
     case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
                                       findings=result.escalations, conversation=body.conversation,
                                       turn=thread_turn(body, result))
+    return result, case
+
+
+async def _contest_token(services: Services, body: ConversationTurn, result: ConversationDecision) -> None:
+    """The token write is database I/O: in the store pool with its budget, never in a decision worker;
+    a store that does not answer in time costs the token, not the decision."""
     decision = result.message_decision
     if body.role == "child" and result.action in CONTESTABLE:  # the conversation's action, not only the message's
-        decision.contest_token = services.issue_contest(decision.model_copy(update={"action": result.action}),
-                                                        body.text, "conversation", body.profile)
-    return result, case
+        try:
+            decision.contest_token = await services.store_pool.run(
+                services.issue_contest, decision.model_copy(update={"action": result.action}), body.text,
+                "conversation", body.profile)
+        except StoreUnavailableError:
+            decision.contest_token = None
 
 
 @router.post("/messages", response_model=ConversationDecision)
@@ -47,7 +59,15 @@ async def message(body: ConversationTurn, services: ServicesDep) -> Conversation
         await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
                                       body.country, body.age)
     # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
-    result, case = await services.decisions.run(_observe, services, body)
+    withdrawn = False
+    if body.profile:  # a withdrawn profile is judged, and its conversation state is not written again
+        try:
+            record = await services.store_pool.run(services.consents.status, body.profile)
+            withdrawn = record is not None and record.status == "withdrawn"
+        except StoreUnavailableError:
+            withdrawn = False  # unknown: the case write below still checks the tombstone itself
+    result, case = await services.decisions.run(_observe, services, body, withdrawn)
+    await _contest_token(services, body, result)
     if case is not None:
         result.recorded = (await services.recorder.record(case)).recorded
     return result

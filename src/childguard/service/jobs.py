@@ -53,7 +53,8 @@ class Jobs:
         s = self.services.settings
         self._tasks = [asyncio.create_task(_every(s.purge_interval_s, "purge", self.purge)),
                        asyncio.create_task(_every(s.stats_flush_s, "stats", self.flush)),
-                       asyncio.create_task(_every(s.spool_replay_s, "spool", self.replay))]
+                       asyncio.create_task(_every(s.spool_replay_s, "spool", self.replay)),
+                       asyncio.create_task(_every(0.5, "readiness", self.services.readiness.refresh))]
 
     async def stop(self) -> None:
         for task in self._tasks:

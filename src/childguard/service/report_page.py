@@ -13,10 +13,13 @@ from babel import Locale
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..errors import ChildGuardError, StoreUnavailableError
+from ..decision import Resource
+from ..errors import ChildGuardError, ReportLimitError, StoreUnavailableError
 from ..fields import Code
+from ..helplines import normalize_country
 from ..reporting import KINDS, ReportReceipt, ReportRequest, ReportStatus
 from .context import Services, ServicesDep
+from .responses import error_response
 from .web import accept_language, render
 
 
@@ -39,10 +42,17 @@ def _page(services: Services, name: str, lang: str, status_code: int = 200, **ex
                   countries=_country_names(lang, _countries(services)), form=form, **extra)
 
 
-async def _submit(services: Services, req: ReportRequest) -> ReportReceipt:
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _submit(services: Services, req: ReportRequest, address: str) -> ReportReceipt:
     """The receipt (helplines at once) whether or not the database answers: the report is stored, or
     spooled and stored once it is back (recorded: "spooled"). A child's report is never turned away
-    for load: it waits for a decision worker instead of getting 503."""
+    for load: it waits for a decision worker instead of getting 503. An address past its report budget
+    (report_flood.py; never on its first report) gets ReportLimitError, which the routes answer with
+    the helplines."""
+    services.report_admission.admit(address)
     receipt, case = await services.decisions.run(services.desk.prepare, req, admitted=True)
     recorded, case_id = await services.recorder.record(case)
     return receipt.model_copy(update={"recorded": recorded, "case_id": case_id})
@@ -65,7 +75,7 @@ async def report_form(request: Request, services: ServicesDep, lang: str | None 
 
 
 @router.post("/report", response_class=HTMLResponse, include_in_schema=False)
-async def report_submit(services: ServicesDep, kind: Annotated[str, Form()] = "other",
+async def report_submit(request: Request, services: ServicesDep, kind: Annotated[str, Form()] = "other",
                         message: Annotated[str, Form()] = "", age: Annotated[str, Form()] = "",
                         country: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "",
                         lang: Annotated[str, Form()] = "en") -> Response:
@@ -75,7 +85,10 @@ async def report_submit(services: ServicesDep, kind: Annotated[str, Form()] = "o
     try:
         receipt = await _submit(services, ReportRequest(kind=kind or "other", message=message[:4000],
                                                         age=age or None, lang=code, country=country or None,
-                                                        contact=contact[:200] or None))
+                                                        contact=contact[:200] or None), _address(request))
+    except ReportLimitError as exc:
+        return _page(services, "report_done.html", code, status_code=429, receipt=None, status_text=str(exc),
+                     status_ok=False, helplines=_helplines(services, kind, country))
     except ChildGuardError as exc:
         return _page(services, "report.html", code, status_code=exc.http_status if exc.http_status == 503 else 422,
                      error=str(exc), form=form)
@@ -109,9 +122,21 @@ async def report_form_api(services: ServicesDep, lang: Annotated[Code, Query()] 
             "languages": list(desk.strings)}
 
 
-@router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"])
-async def report_api(body: ReportRequest, services: ServicesDep) -> JSONResponse:
-    receipt = await _submit(services, body)
+def _helplines(services: Services, kind: str, country: str | None) -> list[Resource]:
+    try:
+        return services.guard.directory.lookup(normalize_country(country) if country else None, KINDS.get(kind))
+    except ChildGuardError:
+        return services.guard.directory.lookup(None, KINDS.get(kind))
+
+
+@router.post("/v1/reports", status_code=201, response_model=ReportReceipt, tags=["reporting"],
+             responses={429: {"description": "too many reports from this address; the body carries the helplines"}})
+async def report_api(body: ReportRequest, request: Request, services: ServicesDep) -> JSONResponse:
+    try:
+        receipt = await _submit(services, body, _address(request))
+    except ReportLimitError as exc:
+        helplines = [h.model_dump(mode="json") for h in _helplines(services, body.kind, body.country)]
+        return error_response(429, exc.code, str(exc), retry_after=exc.retry_after, helplines=helplines)
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
 
 

@@ -2,7 +2,8 @@
 
 Passwords are hashed with argon2id; sessions live server-side and the cookie carries only a random
 token whose SHA-256 is stored, so a copy of the database cannot be replayed as a login. Repeated
-failures make the account, and the client address, wait longer and longer (`Backoff`); the check and the
+failures make the account, and the client address, wait longer and longer (`Backoff`), but an address
+that has not failed may still try the account once (others cannot lock the moderator out); the check and the
 count are one statement, so parallel guesses cannot slip past it. Every attempt costs one argon2 verify,
 whether the name exists or not, so timing does not tell which names exist. Every login, failure and
 logout goes to the audit log."""
@@ -12,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +27,8 @@ from ..errors import AuthError, InvalidInputError, NotFoundError
 from .backoff import AddressThrottle, Backoff
 from .store import Store, _utc
 from .tables import ConsoleSession, User
+from .trusted_devices import TrustedDevices
+from .usernames import look_alike
 
 ROLES = ("moderator", "admin")
 MIN_PASSWORD = 12
@@ -57,6 +62,9 @@ class Accounts:
         self.session_ttl = timedelta(hours=session_hours)
         self.backoff = Backoff(max_failures, min(backoff_s, lockout_minutes * 60), lockout_minutes * 60)
         self.addresses = AddressThrottle(self.backoff)
+        self.devices = TrustedDevices(store)
+        self._bypasses: dict[str, list[float]] = {}
+        self._bypass_lock = threading.Lock()
 
     # -- users ---------------------------------------------------------------------------------------
 
@@ -70,6 +78,10 @@ class Accounts:
         with self.store.sessions.begin() as s:
             if s.scalars(select(User).where(User.username == username)).first() is not None:
                 raise InvalidInputError(f"user {username!r} exists; use `childguard users passwd` to change it")
+            twin = look_alike(username, list(s.scalars(select(User.username))))
+            if twin is not None:
+                raise InvalidInputError(f"{username!r} looks like the existing user {twin!r} (case, look-alike "
+                                        "letters and . _ - @ are ignored); choose a clearly different name")
             user = User(username=username, password_hash=self.hasher.hash(password), role=role,
                         created_at=datetime.now(UTC), disabled=False, failed_logins=0)
             s.add(user)
@@ -109,15 +121,26 @@ class Accounts:
 
     # -- sessions ------------------------------------------------------------------------------------
 
-    def login(self, username: str, password: str, client: str | None = None) -> tuple[str, SessionInfo]:
+    def login(self, username: str, password: str, client: str | None = None,
+              device: str | None = None) -> tuple[str, SessionInfo]:
         """Return (cookie token, session). One error for every failure, so it never says which part was
         wrong, whether the account exists or whether it is waiting out a back-off. `client`: the
-        caller's address, throttled on its own so one address cannot spray many names."""
+        caller's address, throttled on its own so one address cannot spray many names. `device`: the
+        browser's device cookie (`device_token`), which others' failures do not make wait."""
         valid = isinstance(username, str) and bool(_USERNAME.match(username))
-        if client is not None and not self.addresses.claim(client):
+        clean = client is not None and self.addresses.clean(client)
+        nonce = self.devices.nonce_if_valid(device, username) if valid else None
+        trusted = nonce is not None and self.addresses.clean("device:" + nonce)
+        if client is not None and not trusted and not self.addresses.claim(client):
             self.store.audit("anonymous", "login_refused", f"address backed off: {username if valid else '?'}")
             raise AuthError(_REFUSED)
+        if nonce is not None and not self.addresses.claim("device:" + nonce):
+            raise AuthError(_REFUSED)
         claim = self._claim(username) if valid else None
+        if claim is None and valid and (trusted or (clean and self._bypass_allowed(username))):
+            # throttle, don't lock (OWASP): others' failures back the account off for them, not for the
+            # owner's known browser, nor (a few an hour) for an address that has not failed
+            claim = self._claim(username, ignore_wait=True)
         if claim is None:  # unknown, disabled or backed off: the same argon2 cost as a real check
             self._verify(_DUMMY_HASH, password)
             self._refuse(username if valid else None)
@@ -142,12 +165,33 @@ class Accounts:
             self.store.audit_event(s, username, "login", None, role)
         if client is not None:
             self.addresses.succeeded(client)
+        if nonce is not None:
+            self.addresses.succeeded("device:" + nonce)
         return token, SessionInfo(user_id, username, role, csrf)
 
-    def _claim(self, username: str) -> tuple[int, int, str, str] | None:
+    def device_token(self, username: str) -> str:
+        """For the browser that just signed in: its device cookie for this account."""
+        return self.devices.issue(username)
+
+    def _bypass_allowed(self, username: str) -> bool:
+        """Checks of a backed-off account from addresses without failures: at most `free` per `cap_s`
+        per account, so many addresses guessing once each still meet the back-off."""
+        now = time.monotonic()
+        with self._bypass_lock:
+            recent = [t for t in self._bypasses.get(username, []) if now - t < self.backoff.cap_s]
+            if len(recent) >= self.backoff.free:
+                self._bypasses[username] = recent
+                return False
+            self._bypasses[username] = [*recent, now]
+            while len(self._bypasses) > 10_000:
+                self._bypasses.pop(next(iter(self._bypasses)))
+            return True
+
+    def _claim(self, username: str, ignore_wait: bool = False) -> tuple[int, int, str, str] | None:
         """Count the attempt before checking it, in one statement: the row is updated only when the
         account is enabled and not waiting, and the new count sets the next wait at once. Parallel
-        guesses queue on the row, so at most `free` of them are ever checked before the back-off."""
+        guesses queue on the row, so at most `free` of them are ever checked before the back-off.
+        `ignore_wait`: an attempt from an address without failures, checked despite the wait."""
         now = datetime.now(UTC)
         failures = User.failed_logins + 1
         free = self.backoff.free
@@ -159,7 +203,7 @@ class Accounts:
         until = case((failures < free, null()), else_=later)
         stmt = (update(User)
                 .where(User.username == username, User.disabled.is_(False),
-                       or_(User.locked_until.is_(None), User.locked_until <= now))
+                       literal(ignore_wait) | or_(User.locked_until.is_(None), User.locked_until <= now))
                 .values(failed_logins=failures, locked_until=until)
                 .returning(User.id, User.failed_logins, User.password_hash, User.role)
                 .execution_options(synchronize_session=False))

@@ -53,6 +53,13 @@ class AddressThrottle:
                 self._seen.popitem(last=False)
             return True
 
+    def clean(self, address: str, now: float | None = None) -> bool:
+        """No failure from this address within `cap_s`: it has not been guessing."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            failures, _, last = self._seen.get(address, (0, 0.0, now))
+            return failures == 0 or now - last > self.backoff.cap_s
+
     def succeeded(self, address: str) -> None:
         with self._lock:
             self._seen.pop(address, None)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..errors import InvalidInputError, NotFoundError
 from .store import Store, _utc
-from .tables import Consent
+from .tables import Consent, ContestToken
 
 SCOPES = ("chat", "moderation", "conversation_monitoring", "review_by_humans", "reports")
 METHODS = ("signed_form", "card_check", "id_check", "video_call", "email_plus", "in_person", "other")
@@ -33,6 +33,14 @@ class ConsentRecord:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "scope": self.scope, "method": self.method, "granted_at": self.granted_at,
                 "withdrawn_at": self.withdrawn_at}
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    record: ConsentRecord
+    cases_deleted: int
+    cases_kept: int
+    tokens_deleted: int
 
 
 def _record(row: Consent) -> ConsentRecord:
@@ -82,16 +90,24 @@ class Consents:
 
     def withdraw(self, profile_id: str, actor: str = "api") -> tuple[ConsentRecord, int, int]:
         """Return the tombstone, the number of review cases deleted and the number kept for safeguarding
-        (see `Store.delete_profile`). One transaction: the consent never reads withdrawn while the cases
-        are still there. Safe to repeat: a second withdrawal finds nothing more to delete."""
+        (see `Store.delete_profile`); `withdraw_all` also counts the contest tokens."""
+        done = self.withdraw_all(profile_id, actor)
+        return done.record, done.cases_deleted, done.cases_kept
+
+    def withdraw_all(self, profile_id: str, actor: str = "api") -> Withdrawal:
+        """One transaction: the consent never reads withdrawn while the cases or the contest tokens are
+        still there, and a token issued a moment before is deleted with the rest (writes after it see
+        the tombstone: store/withdrawn.py). Safe to repeat: a second withdrawal finds nothing more."""
         ref = self.store.profile_ref(profile_id)
         with self.store.sessions.begin() as s:
-            row = s.scalars(select(Consent).where(Consent.profile_ref == ref)).first()
+            row = s.scalars(select(Consent).where(Consent.profile_ref == ref).with_for_update()).first()
             if row is None:
                 raise NotFoundError("no consent is recorded for this profile")
             if row.status != "withdrawn":
                 row.status, row.guardian, row.withdrawn_at = "withdrawn", None, datetime.now(UTC)
+            s.flush()  # the tombstone (and its row lock) first: writes racing with us now wait, then see it
             self.store.audit_event(s, actor, "consent_withdrawn", None, ref[:12])
             deleted, kept = self.store._delete_profile(s, ref, actor)
+            tokens = s.execute(delete(ContestToken).where(ContestToken.profile_ref == ref))
             s.flush()
-            return _record(row), deleted, kept
+            return Withdrawal(_record(row), deleted, kept, int(getattr(tokens, "rowcount", 0) or 0))

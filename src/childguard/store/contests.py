@@ -23,9 +23,9 @@ from sqlalchemy import delete, select, update
 from ..decision import Decision
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..policy import Action
-from ..redaction import redact_personal_data
-from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc
+from .store import EXCERPT_CHARS, NOTE_MARKER, Store, _utc, excerpt_of
 from .tables import ContestToken, ReviewCase
+from .withdrawn import consent_withdrawn
 
 CONTESTABLE = frozenset({Action.REDIRECT, Action.BLOCK})
 CONTEST_SEVERITY = 0
@@ -62,9 +62,32 @@ class Contests:
     def _mac(self, token_id: int) -> bytes:
         return self.store.sign(b"contest:" + str(token_id).encode())[:MAC_BYTES]
 
+    def _round(self, k: int, half: int) -> int:
+        return int.from_bytes(self.store.sign(b"contest-head" + bytes([k]) + half.to_bytes(4, "big"))[:4], "big")
+
+    def _permute(self, value: int, decrypt: bool = False) -> int:
+        """A keyed permutation of 64-bit ids (a 4-round Feistel network over the store key): the token's
+        head is the row id permuted, so consecutive tokens do not tell how many messages were blocked in
+        between (the plain id did), and the token stays short enough to copy by hand."""
+        left, right = value >> 32, value & 0xFFFFFFFF
+        rounds = range(3, -1, -1) if decrypt else range(4)
+        for k in rounds:
+            if decrypt:
+                left, right = right ^ self._round(k, left), left
+            else:
+                left, right = right, left ^ self._round(k, right)
+        return (left << 32) | right
+
     def token_for(self, token_id: int) -> str:
-        head = token_id.to_bytes(8, "big").lstrip(b"\x00") or b"\x00"
+        head = self._permute(token_id).to_bytes(8, "big")  # always 8 bytes: older heads were shorter
         return f"{_b32(head)}.{_b32(self._mac(token_id))}"
+
+    def _token_id(self, head: bytes) -> int:
+        if len(head) < 8:  # issued before heads were permuted: the id itself (its MAC still has to hold)
+            return int.from_bytes(head, "big")
+        if len(head) != 8:
+            raise ValueError("not a contest token head")
+        return self._permute(int.from_bytes(head, "big"), decrypt=True)
 
     def parse(self, token: object) -> int:
         """The row id of a genuine token; anything else is refused before the database is touched."""
@@ -72,7 +95,7 @@ class Contests:
             raise InvalidInputError("this contest token is not valid; use the one the app showed")
         head, mac = token.strip().lower().split(".")
         try:
-            token_id = int.from_bytes(_unb32(head), "big")
+            token_id = self._token_id(_unb32(head))
             given = _unb32(mac)
         except ValueError as exc:
             raise InvalidInputError("this contest token is not valid; use the one the app showed") from exc
@@ -85,12 +108,15 @@ class Contests:
         if not contestable(decision):
             return None
         reasons = [r.text for r in decision.reasons if r.label in decision.flagged or r.label == "age_signal"]
-        excerpt = self.store.box.seal(redact_personal_data(text)[:EXCERPT_CHARS]) if text.strip() else None
+        excerpt = self.store.box.seal(excerpt_of(text) or "") if text.strip() else None
+        profile_ref = self.store.profile_ref(profile) if profile else None
         with self.store.sessions.begin() as s:
+            if consent_withdrawn(s, profile_ref):  # withdrawal deleted this profile's tokens; none come back
+                return None
             row = ContestToken(created_at=datetime.now(UTC), source=source, action=decision.action.value,
                                categories=list(decision.flagged), reasons=reasons, age_band=decision.age_band.value,
                                lang=decision.lang, excerpt=excerpt,
-                               profile_ref=self.store.profile_ref(profile) if profile else None)
+                               profile_ref=profile_ref)
             s.add(row)
             s.flush()
             token_id = int(row.id)
@@ -163,6 +189,9 @@ class Contests:
                 s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=None))
             raise
         with self.store.sessions.begin() as s:
+            if case_id is None:  # consent was withdrawn meanwhile: the token goes the way withdrawal sends it
+                s.execute(delete(ContestToken).where(ContestToken.id == token_id))
+                raise NotFoundError("this decision's record was deleted when the parent withdrew consent")
             s.execute(update(ContestToken).where(ContestToken.id == token_id).values(case_id=case_id, excerpt=None))
         return case_id
 

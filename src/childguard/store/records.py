@@ -52,4 +52,4 @@ class CaseRecord(BaseModel):
     contact: str | None = Field(None, description="only when a child chose to leave one; sealed by the store")
     thread_ref: str | None = Field(None, description="keyed hash of the conversation: one open case per thread")
     turn: ThreadTurn | None = Field(None, description="the conversation turn that opened or updated the case")
-
+    fold_key: str | None = Field(None, description="reports: equal keys show as one queue item (a flood)")

@@ -44,6 +44,8 @@ class ReviewCase(Base):
     thread_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     timeline: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # children's reports: keyed hash of kind, age band and folded words; equal keys are one queue item
+    fold_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class AuditEntry(Base):
