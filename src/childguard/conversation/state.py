@@ -44,6 +44,9 @@ class ConversationState:
     turns: int = 0
     session_start: float = 0.0
     grooming: dict[str, dict[str, int]] = field(default_factory=dict)  # sender -> stage -> first turn
+    # turn -> when it moved a grooming stage, in whole UTC seconds since the epoch: the case timeline shows
+    # when each stage was first seen; nothing else about the turn (no offset, no text) is kept (5b)
+    moved_at: dict[str, int] = field(default_factory=dict)
     hostility: list[HostileEvent] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)  # counter name -> first turn
@@ -67,6 +70,7 @@ class ConversationState:
     def from_json(cls, text: str | bytes) -> ConversationState:
         raw: dict[str, Any] = json.loads(text)
         raw["hostility"] = [HostileEvent(**e) for e in raw.get("hostility", [])]
+        raw.setdefault("moved_at", {})  # states saved before the times were kept
         return cls(**raw)
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..conversation.stages import STAGES
 from ..errors import AuthError, ChildGuardError, ForbiddenError, InvalidInputError, NotFoundError
 from ..store.accounts import SessionInfo
 from ..store.store import RESOLUTIONS
@@ -37,7 +38,13 @@ def category_name(c: str) -> str:
     return c.replace("_", " ").capitalize()
 
 
-COMMON: dict[str, Any] = {"category_name": category_name, "labels": RESOLUTION_LABELS}
+def stage_name(stage: str) -> str:
+    """A grooming stage as the conversation API's evidence words it ("questions about age")."""
+    known = STAGES.get(stage)
+    return known.description if known else stage.replace("_", " ")
+
+
+COMMON: dict[str, Any] = {"category_name": category_name, "stage_name": stage_name, "labels": RESOLUTION_LABELS}
 
 
 def signed_in(request: Request, services: ServicesDep) -> SessionInfo | None:
