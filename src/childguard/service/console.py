@@ -44,7 +44,16 @@ def stage_name(stage: str) -> str:
     return known.description if known else stage.replace("_", " ")
 
 
-COMMON: dict[str, Any] = {"category_name": category_name, "stage_name": stage_name, "labels": RESOLUTION_LABELS}
+ROLE_NAMES = {"child": "child's message", "contact": "contact's message", "ai_output": "model's answer"}
+
+
+def role_name(role: str) -> str:
+    """Whose words a timeline entry is: a chat case joins the child's messages and the model's answers."""
+    return ROLE_NAMES.get(role, role)
+
+
+COMMON: dict[str, Any] = {"category_name": category_name, "stage_name": stage_name, "role_name": role_name,
+                          "labels": RESOLUTION_LABELS}
 
 
 def signed_in(request: Request, services: ServicesDep) -> SessionInfo | None:
