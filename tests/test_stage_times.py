@@ -58,6 +58,7 @@ def test_a_state_saved_before_times_were_kept_still_loads() -> None:
           '"hostility":[],"counters":{},"first_seen":{},"escalated":{},"age_band":null,"age_asked":null}'
     state = ConversationState.from_json(old)
     assert state.moved_at == {} and state.grooming == {"m": {"personal_questions": 2}}
+    assert ConversationState.from_json(old[:-1] + ',"added_later":{"x":1}}').turns == 3  # a newer worker's field
     store = MemoryStateStore()
     store.save("c", state)
     guard = ConversationGuard(settings=Settings(), store=store)

@@ -19,7 +19,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
 from ..errors import StoreUnavailableError
@@ -68,11 +68,14 @@ class ConversationState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ConversationState:
+        """Fields a newer worker added are skipped (a rolling upgrade shares one Redis); missing ones
+        take their defaults (states saved before `moved_at` was kept)."""
         raw: dict[str, Any] = json.loads(text)
         raw["hostility"] = [HostileEvent(**e) for e in raw.get("hostility", [])]
-        raw.setdefault("moved_at", {})  # states saved before the times were kept
-        return cls(**raw)
+        return cls(**{k: v for k, v in raw.items() if k in _FIELDS})
 
+
+_FIELDS = frozenset(f.name for f in fields(ConversationState))
 
 # one step of a conversation: from the stored state (None: new) to the next one and a result; it may run
 # more than once (Redis retries), so it must not act outside the state it is given
