@@ -86,6 +86,9 @@ def test_a_grooming_conversation_is_one_case_with_its_timeline(site: tuple[TestC
     evidence = [line for e in timeline for f in e["findings"] for line in f["evidence"]]
     assert any(line.startswith("turn 5:") for line in evidence)  # which turn moved which stage
     assert any(line.startswith("turn 10:") for line in evidence)
+    # the turns that moved a stage earlier (not only the escalating ones) carry their time, UTC to the second
+    moved = {m["turn"]: m["time"] for e in timeline for f in e["findings"] for m in f.get("moved", [])}
+    assert moved[5] == "2026-03-01T16:04:00+00:00" and moved[7] == "2026-03-01T16:06:00+00:00"
     assert {f["kind"] for e in timeline for f in e["findings"]} >= {"grooming_trajectory"}
     assert store.audit_log()[-2]["action"] == "case_updated"
     # sealed at rest: neither the evidence nor the excerpts are readable in the database
@@ -98,6 +101,7 @@ def test_a_grooming_conversation_is_one_case_with_its_timeline(site: tuple[TestC
     assert page.status_code == 200
     assert "How the conversation escalated" in page.text and "Turn 9" in page.text
     assert "turn 5: questions about age" in page.text and "new evidence" in page.text
+    assert "2026-03-01 16:04:00 UTC · turn 5: questions about age" in re.sub(r"<[^>]+>", "", page.text)
 
 
 def test_a_bullying_chat_is_one_case_and_a_closed_case_is_not_reopened(site: tuple[TestClient, Store]) -> None:
@@ -199,6 +203,7 @@ def test_the_case_view_reads_well_in_a_browser(tmp_path: Path) -> None:
             assert items.count() == len(store.view(case_id, "max")["timeline"]) >= 2
             assert "case opened" in items.first.inner_text()
             assert "new evidence" in items.nth(1).inner_text()
+            assert "16:04:00 UTC · turn 5: questions about age" in items.first.inner_text()
             assert "amy_2014" not in page.content()
             shots = Path(__file__).resolve().parents[1] / "build/screenshots"
             shots.mkdir(parents=True, exist_ok=True)

@@ -4,14 +4,14 @@ message's inspection and the conversation state, updates the state and returns f
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from ..guard import Inspection
 from ..policy import Action
 from ..registry import Registry
 from ..settings import Settings
-from .schema import ConversationFinding, ConversationMessage
+from .schema import ConversationFinding, ConversationMessage, StageMove
 from .stages import HIGH_RISK, STAGES, risk, stages_in
 from .state import ConversationState, HostileEvent
 
@@ -31,6 +31,10 @@ def build_analyzers(names: list[str], settings: Settings) -> list[ConversationAn
     return ANALYZERS.build(names, settings)
 
 
+def _utc(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
 class GroomingAnalyzer:
     """Risk accumulates over the distinct stages one sender shows; escalate before the harm (4i)."""
 
@@ -45,24 +49,28 @@ class GroomingAnalyzer:
             return []
         seen = state.grooming.setdefault(msg.sender, {})
         for stage in stages_in(inspection.findings, inspection.normalized_text):
-            seen.setdefault(stage, state.turns)
+            if stage not in seen:
+                seen[stage] = state.turns
+                state.moved_at[str(state.turns)] = int(at)
         if not seen:
             return []
         r = risk(list(seen))
         ordered = sorted(seen, key=lambda s: seen[s])
         evidence = [f"turn {seen[s]}: {STAGES[s].description}" for s in ordered]
+        moved = [StageMove(turn=seen[s], stage=s, time=_utc(state.moved_at.get(str(seen[s])))) for s in ordered]
         escalate = len(seen) >= 2 and (r >= self.escalate_risk or bool(HIGH_RISK & seen.keys()))
         if escalate:
             state.escalated.setdefault(f"grooming:{msg.sender}", state.turns)
             return [ConversationFinding(
                 kind="grooming_trajectory", action=Action.ESCALATE, risk=round(r, 3), evidence=evidence,
-                clauses=["4a", "4i"], since_turn=min(seen.values()),
+                clauses=["4a", "4i"], since_turn=min(seen.values()), moved=moved,
                 text=f"{len(seen)} grooming stages from one sender ({', '.join(ordered)}); risk {r:.2f}. "
                      "A moderator should review before harm happens.")]
         if r >= 0.3:
             return [ConversationFinding(
                 kind="grooming_watch", action=Action.ALLOW, risk=round(r, 3), evidence=evidence, clauses=["4i"],
-                since_turn=min(seen.values()), text=f"Early grooming signals ({', '.join(ordered)}); watching.")]
+                since_turn=min(seen.values()), moved=moved,
+                text=f"Early grooming signals ({', '.join(ordered)}); watching.")]
         return []
 
 

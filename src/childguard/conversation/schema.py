@@ -33,6 +33,16 @@ class ConversationMessage(BaseModel):
         return value
 
 
+class StageMove(BaseModel):
+    """A turn that first showed a grooming stage, and when: UTC to the second, nothing else of the turn (5b)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    stage: str
+    time: datetime | None = Field(None, description="UTC, to the second; null for a turn kept before times were")
+
+
 class ConversationFinding(BaseModel):
     """A harm seen across turns. `evidence` names stages or counts, never message text (5b)."""
 
@@ -47,6 +57,8 @@ class ConversationFinding(BaseModel):
     since_turn: int = Field(description="turn at which the first signal of this finding was seen")
     relaxes: list[str] = Field(default_factory=list,
                                description="message-level categories this finding explains as harmless here")
+    moved: list[StageMove] = Field(default_factory=list,
+                                   description="grooming: the turn that first showed each stage, with its time")
 
 
 class ConversationDecision(BaseModel):

@@ -19,7 +19,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
 from ..errors import StoreUnavailableError
@@ -44,6 +44,9 @@ class ConversationState:
     turns: int = 0
     session_start: float = 0.0
     grooming: dict[str, dict[str, int]] = field(default_factory=dict)  # sender -> stage -> first turn
+    # turn -> when it moved a grooming stage, in whole UTC seconds since the epoch: the case timeline shows
+    # when each stage was first seen; nothing else about the turn (no offset, no text) is kept (5b)
+    moved_at: dict[str, int] = field(default_factory=dict)
     hostility: list[HostileEvent] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)  # counter name -> first turn
@@ -65,10 +68,14 @@ class ConversationState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ConversationState:
+        """Fields a newer worker added are skipped (a rolling upgrade shares one Redis); missing ones
+        take their defaults (states saved before `moved_at` was kept)."""
         raw: dict[str, Any] = json.loads(text)
         raw["hostility"] = [HostileEvent(**e) for e in raw.get("hostility", [])]
-        return cls(**raw)
+        return cls(**{k: v for k, v in raw.items() if k in _FIELDS})
 
+
+_FIELDS = frozenset(f.name for f in fields(ConversationState))
 
 # one step of a conversation: from the stored state (None: new) to the next one and a result; it may run
 # more than once (Redis retries), so it must not act outside the state it is given

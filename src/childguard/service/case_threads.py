@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..conversation.schema import ConversationDecision, ConversationMessage
-from ..store.records import ThreadFinding, ThreadTurn
+from ..store.records import ThreadFinding, ThreadMove, ThreadTurn
 
 
 def thread_turn(message: ConversationMessage, result: ConversationDecision) -> ThreadTurn:
     return ThreadTurn(turn=result.turn, time=message.time or datetime.now(UTC), role=message.role,
                       action=result.action.value,
                       findings=[ThreadFinding(kind=f.kind, action=f.action.value, risk=round(float(f.risk), 3),
-                                              evidence=list(f.evidence)) for f in result.findings])
+                                              evidence=list(f.evidence),
+                                              moved=[ThreadMove(turn=m.turn, stage=m.stage,
+                                                                time=m.time.isoformat() if m.time else None)
+                                                     for m in f.moved])
+                                for f in result.findings])

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..conversation.stages import STAGES
 from ..errors import AuthError, ChildGuardError, ForbiddenError, InvalidInputError, NotFoundError
 from ..store.accounts import SessionInfo
 from ..store.store import RESOLUTIONS
@@ -38,7 +39,22 @@ def category_name(c: str) -> str:
     return c.replace("_", " ").capitalize()
 
 
-COMMON: dict[str, Any] = {"category_name": category_name, "labels": RESOLUTION_LABELS}
+def stage_name(stage: str) -> str:
+    """A grooming stage as the conversation API's evidence words it ("questions about age")."""
+    known = STAGES.get(stage)
+    return known.description if known else stage.replace("_", " ")
+
+
+ROLE_NAMES = {"child": "child's message", "contact": "contact's message", "ai_output": "model's answer"}
+
+
+def role_name(role: str) -> str:
+    """Whose words a timeline entry is: a chat case joins the child's messages and the model's answers."""
+    return ROLE_NAMES.get(role, role)
+
+
+COMMON: dict[str, Any] = {"category_name": category_name, "stage_name": stage_name, "role_name": role_name,
+                          "labels": RESOLUTION_LABELS}
 
 
 def signed_in(request: Request, services: ServicesDep) -> SessionInfo | None:

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..agebands import AgeBand
 from ..chat_client import AsyncChatClient, ChatEndpoint
 from ..content_parts import read_content
+from ..conversation.monitor import parse_message
 from ..decision import Decision
 from ..errors import ChildGuardError, ConfigError, InvalidInputError, StoreUnavailableError, UpstreamError
 from ..fields import check_json
@@ -36,6 +37,7 @@ from ..policy import Action
 from ..restoring import RedactionVault
 from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
+from .chat_cases import ChatTurn, answer_case, message_case
 from .context import Services
 from .metrics import count_upstream_error
 from .responses import error_response
@@ -114,6 +116,7 @@ class Turn:
     disclosure: str | None
     case: CaseRecord | None
     note: str | None = None  # said before the answer: the child's personal data was left out of the question
+    chat: ChatTurn | None = None  # the chat and turn a model answer's case joins (chat_cases.py)
 
 
 class Gateway:
@@ -184,23 +187,24 @@ class Gateway:
         """The core decision on the child's message and, with a profile, the conversation's view of it.
         CPU work, plus the conversation state store: runs in the decision pool."""
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
-        disclosure = None
+        disclosure, message, result = None, None, None
         if profile is None:
             decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
             action, nudge, kinds = decision.action, None, []
         else:
             ref = self.store.profile_ref(profile)
-            result = self.services.conversations.observe(
+            message = parse_message(
                 {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last,
-                 "age": age, "lang": lang, "country": country, "time": ext.get("time")}, profile_ref=ref)
+                 "age": age, "lang": lang, "country": country, "time": ext.get("time")})
+            result = self.services.conversations.observe(message, profile_ref=ref)
             # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
             # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
             kinds, decision, nudge = result.escalations, result.message_decision, result.nudge
             disclosure = result.disclosure
             action = Action.ESCALATE if kinds and not decision.action.needs_human else decision.action
         self.services.counter.count(decision, "gateway")
-        case = self.store.case_record(decision, last, "gateway", "system", profile, kinds)
-        turn = Turn(decision, action, nudge, kinds, disclosure, case)
+        case, chat = message_case(self.store, decision, last, profile, kinds, message, result)
+        turn = Turn(decision, action, nudge, kinds, disclosure, case, chat=chat)
         return self._answer_the_rest(turn, last, ext)
 
     def _answer_the_rest(self, turn: Turn, last: str, ext: dict[str, Any]) -> Turn:
@@ -218,7 +222,7 @@ class Gateway:
                                  country=ext.get("country"))
         if again.action.intervenes:
             return turn
-        return Turn(again, again.action, turn.nudge, [], turn.disclosure, None, note=d.message)
+        return Turn(again, again.action, turn.nudge, [], turn.disclosure, None, note=d.message, chat=turn.chat)
 
     async def handle(self, body: dict[str, Any], client: str = "anonymous") -> JSONResponse | StreamingResponse:
         """`client`: who is asking (API key or address), for its share of the upstream connections."""
@@ -256,15 +260,15 @@ class Gateway:
         payload = upstream_body(body, forward, model)
         lead = _disclosed(disclosure) + (f"{turn.note}\n\n" if turn.note else "")
         if stream:
-            return StreamingResponse(self._stream(payload, model, decision, nudge, lead, info, vault, client, profile),
-                                     media_type="text/event-stream")
+            return StreamingResponse(self._stream(payload, model, decision, nudge, lead, info, vault, client, profile,
+                                                  turn.chat), media_type="text/event-stream")
         try:
             with self.share.slot(client):
                 completion = await self.client.complete(payload)
         except UpstreamError as exc:
             return self._failed(exc, decision, info)
         self.last_call = "ok"
-        out, out_case = await self._check_output(completion.text, decision, profile)
+        out, out_case = await self._check_output(completion.text, decision, profile, chat=turn.chat)
         replaced = out.action.stops
         content = _safe_text(out) if replaced else vault.restore(completion.text)
         content = lead + content + _nudged(nudge)
@@ -320,15 +324,16 @@ class Gateway:
                                 role="ai_output")
 
     async def _check_output(self, text: str, decision: Decision, profile: str | None,
-                            final: bool = True) -> tuple[Decision, int | None]:
+                            final: bool = True, chat: ChatTurn | None = None) -> tuple[Decision, int | None]:
         """`final`: the last check of an answer, the one the transparency report counts. The request was
         admitted already, so the check waits for a worker rather than failing half-way through an answer.
-        An answer that must be escalated opens a review case, as an escalating child message does (4i)."""
+        An answer that must be escalated opens a review case, or joins its chat's (`chat`), as an escalating
+        child message does (4i)."""
         out = await self.services.decisions.run(self._output_decision, text, decision, admitted=True)
         case_id = None
         if final or out.action.stops:
             self.services.counter.count(out, "gateway_output")
-            case = self.store.case_record(out, text, "gateway_output", "system", profile)
+            case = answer_case(self.store, out, text, profile, chat)
             if case is not None:
                 case_id = (await self.services.recorder.record(case)).case_id
         return out, case_id
@@ -347,7 +352,7 @@ class Gateway:
 
     async def _stream(self, payload: dict[str, Any], model: str, decision: Decision, nudge: str | None,
                       lead: str, info: dict[str, Any], vault: RedactionVault, client: str,
-                      profile: str | None) -> AsyncIterator[str]:
+                      profile: str | None, chat: ChatTurn | None = None) -> AsyncIterator[str]:
         """Release text only once it has been checked (stream_window.py: each check sees the new text and
         a carry-over of what came before, so the cost is linear in the answer); hold back the last
         `stream_holdback_chars` so a harmful sentence is caught before the child sees its start. The last
@@ -371,7 +376,8 @@ class Gateway:
                     async for delta in deltas:
                         window.add(delta)
                         while window.ready() and not info["replaced"]:
-                            out, case_id = await self._check_output(window.window(), decision, profile, final=False)
+                            out, case_id = await self._check_output(window.window(), decision, profile, final=False,
+                                                                    chat=chat)
                             if out.action.stops:
                                 yield await replace(out, case_id)
                                 break
@@ -389,7 +395,7 @@ class Gateway:
             info.update(upstream_error=exc.code, upstream_called=exc.http_status != 429)
             yield _chunk(cid, model, ("\n\n" if window.released else "") + child_message(decision.lang))
         if not info["replaced"] and "upstream_error" not in info:
-            out, case_id = await self._check_output(window.window(final=True), decision, profile)
+            out, case_id = await self._check_output(window.window(final=True), decision, profile, chat=chat)
             if out.action.stops:
                 yield await replace(out, case_id)
             else:

@@ -11,6 +11,16 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ThreadMove(BaseModel):
+    """A turn that first showed a stage, and when (ISO 8601 UTC, to the second; None: not known)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    stage: str
+    time: str | None = None
+
+
 class ThreadFinding(BaseModel):
     """A conversation finding as the API returns it; `evidence` names turns and stages, never text."""
 
@@ -20,6 +30,7 @@ class ThreadFinding(BaseModel):
     action: str
     risk: float
     evidence: list[str] = Field(default_factory=list)
+    moved: list[ThreadMove] = Field(default_factory=list)
 
 
 class ThreadTurn(BaseModel):
