@@ -11,7 +11,7 @@ import pytest
 from training.build_dataset import build
 from training.contrastive import iter_rows
 from training.sources_v3 import contrastive_rows, polyguard_category
-from training.train import GATE, MODEL_LABELS, calibrate_gated, save, train, write_heldout_sets
+from training.train import GATE, MODEL_LABELS, calibrate_gated, final_scores, save, train, write_heldout_sets
 
 from childguard import Guard
 from childguard.detectors.classifier import gated
@@ -70,28 +70,52 @@ def test_a_category_never_scores_above_the_gate() -> None:
     assert scores["topic:conflict_history"] == pytest.approx(0.8)  # topics adapt an answer: never capped
     assert GATE not in scores
     assert gated(("violence",), np.asarray([0.9], dtype=np.float32)) == {"violence": pytest.approx(0.9)}
+    solo = {"violence": 0.95}  # over its solo threshold a category speaks without the gate
+    assert gated(labels, np.asarray([0.97, 0.8, 0.2], dtype=np.float32), solo)["violence"] == pytest.approx(0.97)
+    assert gated(labels, np.asarray([0.9, 0.8, 0.2], dtype=np.float32), solo)["violence"] == pytest.approx(0.2)
 
 
-def test_the_gate_keeps_its_budget_on_every_benign_slice() -> None:
+def _synthetic() -> tuple[list[dict[str, object]], np.ndarray]:
     rng = np.random.default_rng(1)
-    rows, gate = [], []
+    rows: list[dict[str, object]] = []
+    cols = {"gate": [], "violence": [], "self_harm": []}
+
+    def add(row: dict[str, object], gate: float, violence: float, self_harm: float) -> None:
+        rows.append({"text": "x", **row})
+        cols["gate"].append(gate)
+        cols["violence"].append(violence)
+        cols["self_harm"].append(self_harm)
+
     for _ in range(400):
-        rows.append({"labels": ["violence"], "source": "contrastive", "text": "x"})
-        gate.append(rng.uniform(0.4, 1.0))
-    for _ in range(400):  # twins score high: they are the hard negatives
-        rows.append({"labels": [], "source": "contrastive", "kind": "child_question", "text": "x"})
-        gate.append(rng.uniform(0.0, 0.8))
+        add({"labels": ["violence"], "source": "contrastive"}, rng.uniform(0.4, 1.0), 0.9, 0.1)
+    for _ in range(400):  # twins share the topic word: the violence head fires, only the gate can tell
+        add({"labels": [], "source": "contrastive", "kind": "safe_context"}, rng.uniform(0.0, 0.8), 0.9, 0.1)
     for _ in range(400):
-        rows.append({"labels": [], "source": "benign:news", "text": "x"})
-        gate.append(rng.uniform(0.0, 0.3))
+        add({"labels": [], "source": "benign:news"}, rng.uniform(0.0, 0.3), 0.1, 0.1)
+    for _ in range(40):  # a clear self-harm request the gate underrates: its own head is sure
+        add({"labels": ["self_harm"], "source": "contrastive"}, 0.1, 0.1, 0.99)
+    for _ in range(40):
+        add({"labels": [], "source": "contrastive", "kind": "short_reply"}, 0.95, 0.3, 0.2)
     probs = np.zeros((len(rows), len(MODEL_LABELS)), dtype=np.float32)
-    probs[:, MODEL_LABELS.index(GATE)] = gate
-    probs[:, MODEL_LABELS.index("violence")] = [0.9 if r["labels"] else 0.1 for r in rows]
-    shifts, report = calibrate_gated(rows, probs)
-    assert report["val_benign_stopped"]["twins"] <= 0.02 and report["val_benign_stopped"]["corpora"] <= 0.02
-    assert 0.75 <= report["threshold"] <= 0.85  # the twins' budget binds, not the corpora's
+    for name, values in cols.items():
+        probs[:, MODEL_LABELS.index(GATE if name == "gate" else name)] = values
+    return rows, probs
+
+
+def test_the_rule_keeps_its_budget_on_every_benign_slice() -> None:
+    rows, probs = _synthetic()
+    shifts, solo, report = calibrate_gated(rows, probs)  # type: ignore[arg-type]
+    stopped = report["val_benign_stopped"]
+    assert stopped["twins"] <= 0.05 and stopped["corpora"] <= 0.02 and stopped["short_replies"] == 0
+    assert 0.74 <= report["threshold"] <= 0.80  # the twins' budget binds, not the corpora's
     gate_t = 1 / (1 + np.exp(shifts[MODEL_LABELS.index(GATE)]))
     assert gate_t == pytest.approx(report["threshold"], abs=1e-4)
+    # self-harm (severity 4) speaks without the gate; violence (3) never does
+    assert "self_harm" in solo and "violence" not in solo
+    calibrated = 1 / (1 + np.exp(-(np.log(probs / (1 - probs + 1e-9) + 1e-9) + shifts)))
+    final = final_scores(calibrated.astype(np.float32), MODEL_LABELS, solo)
+    self_harm = [i for i, r in enumerate(rows) if r["labels"] == ["self_harm"]]
+    assert (final[self_harm, MODEL_LABELS.index("self_harm")] >= 0.5).all()
 
 
 def test_a_retrained_model_is_served_from_its_folder(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from childguard.features import DEFAULT_DIM_BITS, featurize
 from childguard.normalize import normalize
-from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS
+from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS, get_taxonomy
 
 from .build_dataset import build
 from .sources_v2 import _norm_key, build_v2, eval_texts
@@ -177,8 +177,11 @@ def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:
                          + "\n")
 
 
-GATE_BENIGN_BUDGET = 0.02  # per slice of varied benign text: corpora, twins, the project's own benign rows
-SHORT_REPLY_BUDGET = 0.0  # bare numbers, "ok", emojis: never stopped
+# What the rule may stop of each slice of varied benign text: the benign corpora of every length and the
+# project's own benign rows 2 %; the contrastive twins, written to look as risky as their harmful pair
+# (XSTest's kinds), 5 %; bare numbers, "ok" and emojis never.
+SLICE_BUDGETS = {"corpora": 0.02, "twins": 0.05, "own": 0.02, "short_replies": 0.0}
+BENIGN_SLICES = tuple(SLICE_BUDGETS)
 
 
 def benign_slice(r: dict[str, Any]) -> str | None:
@@ -207,59 +210,98 @@ def detector_probs(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.nda
     return np.stack([raw_scores(model, r["text"], normalize(r["text"]).text) for r in rows])
 
 
-def calibrate_gated(rows: list[dict[str, Any]], probs: np.ndarray,
-                    labels: tuple[str, ...] = MODEL_LABELS) -> tuple[np.ndarray, dict[str, Any]]:
-    """Bias shifts that put 0.5 at each head's operating point. The gate first: the best F1 at harmful-vs-
-    benign among thresholds that stop at most GATE_BENIGN_BUDGET of every benign slice (and no short reply);
-    then each category: the best F1 at naming it among the rows the gate lets through, as at run time."""
+SOLO_BENIGN_BUDGET = 0.0005  # a category that speaks without the gate may stop this share of benign rows
+SOLO_MIN_SEVERITY = 4  # only harms where a miss leaves a child in danger speak without the gate
+
+
+def _budgeted(stopped: np.ndarray, slices: np.ndarray) -> bool:
+    for name in BENIGN_SLICES:
+        m = slices == name
+        if m.any() and stopped[m].mean() > SLICE_BUDGETS[name]:
+            return False
+    return True
+
+
+def final_scores(probs: np.ndarray, labels: tuple[str, ...], solo: dict[str, float]) -> np.ndarray:
+    """The detector's rule on a matrix of calibrated probabilities (the gate's column dropped): a category
+    is capped by the gate unless it is over its own solo threshold; topics are never capped."""
+    gate = probs[:, labels.index(GATE)]
+    out = np.empty((probs.shape[0], len(labels) - 1), dtype=np.float32)
+    k = 0
+    for j, label in enumerate(labels):
+        if label == GATE:
+            continue
+        p = probs[:, j]
+        out[:, k] = p if label.startswith("topic:") else np.where(p >= solo.get(label, 2.0), p, np.minimum(p, gate))
+        k += 1
+    return out
+
+
+def calibrate_gated(rows: list[dict[str, Any]], probs: np.ndarray, labels: tuple[str, ...] = MODEL_LABELS
+                    ) -> tuple[np.ndarray, dict[str, float], dict[str, Any]]:
+    """Operating points, as bias shifts that put 0.5 at each head's threshold, and each category's solo
+    threshold (on the shifted scale). A category's own threshold is its best F1; above a stricter solo
+    threshold (at most SOLO_BENIGN_BUDGET of the benign rows) it speaks without the gate, so a clear "how to
+    hang myself" is never silenced by a weak gate. The gate's threshold is the best F1 of the whole rule
+    (gate and category, or a solo category) among those that keep every benign slice within its budget
+    (SLICE_BUDGETS): budgets are measured on what is stopped, as at run time."""
     gate_j = labels.index(GATE)
     harmful = target(rows, GATE).astype(bool)
     slices = np.asarray([benign_slice(r) or "" for r in rows])
-    grid = np.round(np.arange(0.05, 0.991, 0.01), 2)
-    best_t, best_f1 = 0.99, -1.0
-    for t in grid:
-        pred = probs[:, gate_j] >= t
-        over = False
-        for name in ("corpora", "twins", "own", "short_replies"):
-            m = slices == name
-            budget = SHORT_REPLY_BUDGET if name == "short_replies" else GATE_BENIGN_BUDGET
-            if m.any() and pred[m].mean() > budget:
-                over = True
-        if over:
-            continue
-        tp = int((pred & harmful).sum())
-        f1 = 2 * tp / (int(pred.sum()) + int(harmful.sum()))
-        if f1 > best_f1 + 1e-9:
-            best_t, best_f1 = float(t), f1
+    benign = np.isin(slices, BENIGN_SLICES)
+    short = slices == "short_replies"
+    severity = {c: t.severity for c, t in get_taxonomy().categories.items()}
+    grid_c = np.arange(0.2, 0.96, 0.05)
+    cat_t: dict[str, float] = {}
+    solo_t: dict[str, float] = {}
     shifts = np.zeros(len(labels), dtype=np.float32)
-    shifts[gate_j] = -_logit(best_t)
-    passed = probs[:, gate_j] >= best_t
     for j, label in enumerate(labels):
         if label == GATE:
             continue
         y = target(rows, label).astype(bool)
         if y.sum() < 3:
             continue
-        if label.startswith("topic:"):
-            t = best_threshold(probs[:, j], y, np.zeros(len(rows), bool), np.arange(0.2, 0.91, 0.05), None, 0.9)
-        else:
-            t = best_threshold(np.where(passed, probs[:, j], 0.0), y, np.zeros(len(rows), bool),
-                               np.arange(0.2, 0.91, 0.05), None, 0.9)
-        shifts[j] = -_logit(t)
-    gate_report = {"threshold": best_t, "val_f1": round(best_f1, 3),
-                   "val_recall": round(float(passed[harmful].mean()), 3),
-                   "val_benign_stopped": {name: round(float(passed[slices == name].mean()), 4)
-                                          for name in ("corpora", "twins", "own", "short_replies")
-                                          if (slices == name).any()}}
-    return shifts, gate_report
+        cat_t[label] = best_threshold(probs[:, j], y, benign, grid_c, None, 0.9)
+        if not label.startswith("topic:") and severity.get(label, 0) >= SOLO_MIN_SEVERITY:
+            t_solo = best_threshold(probs[:, j], y, benign, np.arange(0.5, 0.991, 0.01), SOLO_BENIGN_BUDGET, 2.0)
+            if short.any():  # never on a bare number or an "ok"
+                t_solo = max(t_solo, float(probs[short, j].max()) + 0.01)
+            solo_t[label] = t_solo
+        shifts[j] = -_logit(cat_t[label])
+    cats = [j for j, label in enumerate(labels) if label in cat_t and not label.startswith("topic:")]
+    over_cat = np.zeros(len(rows), dtype=bool)
+    over_solo = np.zeros(len(rows), dtype=bool)
+    for j in cats:
+        over_cat |= probs[:, j] >= cat_t[labels[j]]
+        over_solo |= probs[:, j] >= solo_t.get(labels[j], 2.0)
+    best_t, best_f1, best_stop = 0.99, -1.0, over_solo
+    for t in np.round(np.arange(0.05, 0.991, 0.01), 2):
+        stopped = (over_cat & (probs[:, gate_j] >= t)) | over_solo
+        if not _budgeted(stopped, slices):
+            continue
+        tp = int((stopped & harmful).sum())
+        f1 = 2 * tp / (int(stopped.sum()) + int(harmful.sum()))
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1, best_stop = float(t), f1, stopped
+    shifts[gate_j] = -_logit(best_t)
+    # solo thresholds on the shifted scale, where the category's own threshold is 0.5
+    solo = {label: round(float(1 / (1 + np.exp(-(_logit(min(t, 0.999)) - _logit(cat_t[label]))))), 4)
+            for label, t in solo_t.items() if t <= 1.0}
+    report = {"threshold": best_t, "val_f1": round(best_f1, 3),
+              "val_recall": round(float(best_stop[harmful].mean()), 3),
+              "val_benign_stopped": {name: round(float(best_stop[slices == name].mean()), 4)
+                                     for name in BENIGN_SLICES if (slices == name).any()}}
+    return shifts, solo, report
 
 
-def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, labels: tuple[str, ...] = MODEL_LABELS
-                  ) -> dict[str, Any]:
-    """Held-out figures of the shipped operating point: the gate per benign slice and per language, and each
-    category as the detector reports it (capped by the gate)."""
-    gate_j = labels.index(GATE)
-    gate = probs[:, gate_j] >= 0.5
+def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, solo: dict[str, float],
+                  labels: tuple[str, ...] = MODEL_LABELS) -> dict[str, Any]:
+    """Held-out figures of the shipped rule (calibrated probabilities): what it stops per benign slice and
+    per language, and each category as the detector reports it."""
+    final = final_scores(probs, labels, solo)
+    names = [label for label in labels if label != GATE]
+    harm_cols = [k for k, label in enumerate(names) if not label.startswith("topic:")]
+    stopped = (final[:, harm_cols] >= 0.5).any(axis=1)
     harmful = target(rows, GATE).astype(bool)
     slices = np.asarray([benign_slice(r) or "" for r in rows])
     langs = np.asarray([r["lang"] for r in rows])
@@ -267,23 +309,19 @@ def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, labels: tuple[s
     for lang in sorted(set(langs.tolist())):
         m = langs == lang
         if (m & harmful).sum() >= 20:
-            by_lang[lang] = {"harmful_recall": round(float(gate[m & harmful].mean()), 3),
-                             "benign_stopped": round(float(gate[m & ~harmful].mean()), 4) if (m & ~harmful).any()
-                             else None, "n": int(m.sum())}
+            by_lang[lang] = {"harmful_recall": round(float(stopped[m & harmful].mean()), 3),
+                             "benign_stopped": round(float(stopped[m & ~harmful].mean()), 4)
+                             if (m & ~harmful).any() else None, "n": int(m.sum())}
     out: dict[str, Any] = {
-        "gate": {"harmful_recall": round(float(gate[harmful].mean()), 3),
-                 "benign_stopped": {name: round(float(gate[slices == name].mean()), 4)
-                                    for name in ("corpora", "twins", "own", "short_replies") if (slices == name).any()},
+        "gate": {"harmful_recall": round(float(stopped[harmful].mean()), 3),
+                 "benign_stopped": {name: round(float(stopped[slices == name].mean()), 4)
+                                    for name in BENIGN_SLICES if (slices == name).any()},
                  "by_language": by_lang},
         "heads": {},
     }
-    for j, label in enumerate(labels):
-        if label == GATE:
-            continue
+    for k, label in enumerate(names):
         y = target(rows, label).astype(bool)
-        pred = probs[:, j] >= 0.5
-        if not label.startswith("topic:"):
-            pred &= gate
+        pred = final[:, k] >= 0.5
         tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / (tp + fn) if tp + fn else 0.0
@@ -346,10 +384,10 @@ def main_v3(args: argparse.Namespace) -> None:
     weights, bias = train(fit_rows, args.dim_bits, c=args.c, seed=args.seed, labels=MODEL_LABELS)
     print(f"fitted in {time.perf_counter() - t0:.0f}s", flush=True)
     shipped = weights.astype(np.float16).astype(np.float32)
-    shifts, gate_report = calibrate_gated(val_rows, detector_probs(val_rows, shipped, bias, args.dim_bits,
-                                                                   MODEL_LABELS))
+    shifts, solo, gate_report = calibrate_gated(val_rows, detector_probs(val_rows, shipped, bias, args.dim_bits,
+                                                                         MODEL_LABELS))
     bias = (bias + shifts).astype(np.float32)
-    metrics = gated_metrics(test_rows, detector_probs(test_rows, shipped, bias, args.dim_bits, MODEL_LABELS))
+    metrics = gated_metrics(test_rows, detector_probs(test_rows, shipped, bias, args.dim_bits, MODEL_LABELS), solo)
     digest = hashlib.sha256(shipped.tobytes() + bias.tobytes()).hexdigest()[:16]
     meta = {
         "labels": list(MODEL_LABELS), "gate": GATE, "data": "v3", "dim_bits": args.dim_bits, "seed": args.seed,
@@ -359,6 +397,7 @@ def main_v3(args: argparse.Namespace) -> None:
         "weights_sha256_16": digest,
         "calibrated_thresholds": {lab: round(float(1 / (1 + np.exp(s))), 2)
                                   for lab, s in zip(MODEL_LABELS, shifts, strict=True)},
+        "solo_thresholds": solo,
         "validation_gate": gate_report,
         "heldout_gate": metrics["gate"],
         "heldout_head_metrics": metrics["heads"],

@@ -66,14 +66,17 @@ def raw_scores(model: LinearModel, text: str, normalized_text: str, window_chars
     return probs
 
 
-def gated(labels: tuple[str, ...], probs: np.ndarray) -> dict[str, float]:
-    """Label -> score, each category capped by the gate when the model has one (topics are not harm: they
-    adapt an answer and are never capped); the gate itself is not a label of the taxonomy."""
+def gated(labels: tuple[str, ...], probs: np.ndarray, solo: dict[str, float] | None = None) -> dict[str, float]:
+    """Label -> score, each category capped by the gate when the model has one, unless the category is over
+    its own stricter `solo` threshold (a clear self-harm request needs no second opinion). Topics are not
+    harm: they adapt an answer and are never capped. The gate itself is not a label of the taxonomy."""
     scores = dict(zip(labels, probs.tolist(), strict=True))
     gate = scores.pop(GATE_LABEL, None)
     if gate is None:
         return scores
-    return {label: s if label.startswith("topic:") else min(s, gate) for label, s in scores.items()}
+    solo = solo or {}
+    return {label: s if label.startswith("topic:") or s >= solo.get(label, 2.0) else min(s, gate)
+            for label, s in scores.items()}
 
 
 class ClassifierDetector:
@@ -83,9 +86,12 @@ class ClassifierDetector:
         self.model = model
         self.window_chars = window_chars
         self.ignore = ignore
+        solo = model.meta.get("solo_thresholds") or {}
+        self.solo = {str(k): float(v) for k, v in solo.items()} if isinstance(solo, dict) else {}
 
     def scores(self, item: DetectionInput) -> dict[str, float]:
-        return gated(self.model.labels, raw_scores(self.model, item.text, item.normalized.text, self.window_chars))
+        return gated(self.model.labels, raw_scores(self.model, item.text, item.normalized.text, self.window_chars),
+                     self.solo)
 
     def detect(self, item: DetectionInput) -> list[Finding]:
         return [Finding(label, score, self.name) for label, score in self.scores(item).items()
