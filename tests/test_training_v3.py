@@ -144,3 +144,19 @@ def test_heldout_sets_are_scored_with_their_rows_age_and_role(tmp_path: Path) ->
     results = evaluate_public(Guard(), EVAL, None, limit=3, heldout_dir=tmp_path)
     assert results["heldout_children_questions"].n == 1 and results["heldout_short_replies"].n == 1
     assert results["heldout_polyguard_social"].n == 0
+
+
+def test_a_text_without_words_gets_no_classifier_finding() -> None:
+    from childguard.agebands import AgeBand
+    from childguard.detectors import DetectionInput
+    from childguard.detectors.classifier import ClassifierDetector
+    from childguard.normalize import normalize
+
+    rows = [r for r in build(None) if r["split"] == "train"][::6]
+    w, b = train(rows, dim_bits=12, labels=("sexual_minors",), n_jobs=1)
+    from childguard.linear_model import LinearModel
+
+    hair_trigger = ClassifierDetector(LinearModel(("sexual_minors",), w, b + 30.0, 12, {}))
+    for text, found in (("12", False), ("😊😊", False), ("14?!", False), ("im 12", True)):
+        item = DetectionInput(text, normalize(text), "en", AgeBand.TRANSITION, "child")
+        assert bool(hair_trigger.detect(item)) is found, text

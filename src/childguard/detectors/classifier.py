@@ -94,6 +94,10 @@ class ClassifierDetector:
                      self.solo)
 
     def detect(self, item: DetectionInput) -> list[Finding]:
+        if not any(ch.isalpha() for ch in item.normalized.text) and not decode_payloads(item.text):
+            # a bare number, an emoji, "?!": no words, nothing an n-gram model can read as harm; a child's
+            # "12" in answer to "how old are you?" is the age signals' and the conversation's to weigh
+            return []
         return [Finding(label, score, self.name) for label, score in self.scores(item).items()
                 if label not in self.ignore]
 
