@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from childguard.testing.loopback import serving
 
 
 @dataclass
@@ -106,14 +107,5 @@ def upstream(answer: Callable[[dict[str, Any]], Reply], record: list[dict[str, A
         def log_message(self, *args: object) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    finally:
-        stop.set()
-        srv.shutdown()
-        srv.server_close()
-        time.sleep(0)
+    with serving(Handler, on_stop=stop.set) as url:
+        yield url

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .build_dataset import Row, _row, _split_for
 from .contrastive import ROOT as CONTRASTIVE_ROOT
@@ -44,6 +46,15 @@ RTP_TOXIC, RTP_BENIGN = 3.0, 1.5
 _RTP_LANG = {"zh-hans": "zh", "zh-hant": "zh"}
 
 
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON-lines file; split on newlines only (texts hold U+2028 and the like)."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            yield json.loads(line)
+
+
 def polyguard_category(name: str) -> str | None:
     return next((cat for pattern, cat in _POLYGUARD_MAP if pattern.search(name)), None)
 
@@ -65,14 +76,8 @@ def contrastive_rows(root: Path = CONTRASTIVE_ROOT) -> list[Row]:
 
 
 def polyguard(root: Path) -> list[Row]:
-    path = root / "polyguard_social/polyguard_social_media_train.jsonl"
     out: list[Row] = []
-    if not path.exists():
-        return out
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in _jsonl(root / "polyguard_social/polyguard_social_media_train.jsonl"):
         cat = polyguard_category(r["category"])
         unsafe = r["label"] == "unsafe"
         if unsafe and cat is None:
@@ -93,14 +98,8 @@ def _rtp_category(ann: dict[str, float]) -> str:
 
 
 def rtp_lx(root: Path) -> list[Row]:
-    path = root / "rtp_lx/rtp_lx_prompts_v0.3_train.jsonl"
     out: list[Row] = []
-    if not path.exists():
-        return out
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in _jsonl(root / "rtp_lx/rtp_lx_prompts_v0.3_train.jsonl"):
         tox = float(r["toxicity"])
         if RTP_BENIGN < tox < RTP_TOXIC:
             continue

@@ -26,6 +26,7 @@ from typing import Any
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 
+from ..content_parts import texts_of
 from ..decision import Decision
 from ..errors import InvalidInputError
 from ..guard import Guard
@@ -36,12 +37,7 @@ STEP_CHARS = 40  # check a stream in steps, not per token
 
 
 def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
-        return "\n".join(p for p in parts if isinstance(p, str))
-    return ""
+    return "\n".join(texts_of(content))  # plain text or content parts, as the gateway reads them
 
 
 def last_user_text(data: Mapping[str, Any]) -> str | None:

@@ -35,6 +35,7 @@ from agents import (
 )
 from pydantic import BaseModel
 
+from ..content_parts import texts_of
 from ..decision import Decision
 from ..errors import InvalidInputError
 from ..guard import Guard
@@ -48,12 +49,7 @@ class Verdict:
 
 
 def _content_text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
-        return "\n".join(p for p in parts if isinstance(p, str))
-    return ""
+    return "\n".join(texts_of(content))  # plain text or content parts, as the gateway reads them
 
 
 def child_text(value: str | list[TResponseInputItem]) -> str:

@@ -15,8 +15,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from .loopback import serving
 
 
 def _answer(mode: str, messages: list[dict[str, str]], guard: Any) -> str:
@@ -128,15 +130,8 @@ def chat_server(mode: str = "safe", delay_s: float = 0.0, record: list[dict[str,
         def log_message(self, *args: object) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 if __name__ == "__main__":  # one for manual audits: python -m childguard.testing.chat_servers unsafe
