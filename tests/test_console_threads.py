@@ -216,7 +216,7 @@ def test_the_case_view_reads_well_in_a_browser(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    from tests.test_store import PG, _pg_up
+    from tests.test_store import _pg_up, pg_store
 
     settings = Settings(key_file=tmp_path / "key")
     if request.param == "sqlite":
@@ -224,19 +224,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
         return
     if not _pg_up():
         pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    schema = f"cg_thread_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG)
-    with admin.begin() as c:
-        c.execute(text(f"create schema {schema}"))
-    try:
-        yield Store(settings, f"{PG}?options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"drop schema {schema} cascade"))
+    with pg_store(settings, "cg_thread") as store:
+        yield store
 
 
 def test_parallel_first_escalations_open_one_case(any_store: Store) -> None:

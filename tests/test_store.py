@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +34,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         yield Store(settings, f"sqlite:///{tmp_path}/cg.db")
         return
-    schema = f"cg_test_{uuid.uuid4().hex[:10]}"
+    with pg_store(settings) as store:
+        yield store
+
+
+@contextmanager
+def pg_store(settings: Settings, prefix: str = "cg_test") -> Iterator[Store]:
+    """A Store in a schema of its own on the real PostgreSQL (other runs use the database at the same time)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG)
     with admin.begin() as c:
         c.execute(text(f"create schema {schema}"))
