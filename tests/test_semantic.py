@@ -44,7 +44,7 @@ def _item(text: str, role: str = "child") -> DetectionInput:
 
 def test_shipped_heads_match_their_ngram_labels_and_are_small() -> None:
     heads = default_heads()
-    assert heads.labels == default_ngram().labels == default_model().labels
+    assert heads.labels == default_ngram().labels == tuple(x for x in default_model().labels if x != "harm")
     size = Path(str(resources.files("childguard.models").joinpath("semantic.npz"))).stat().st_size
     assert size < 2 * 1024 * 1024
 

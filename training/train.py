@@ -210,7 +210,7 @@ def detector_probs(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.nda
     return np.stack([raw_scores(model, r["text"], normalize(r["text"]).text) for r in rows])
 
 
-SOLO_BENIGN_BUDGET = 0.0005  # a category that speaks without the gate may stop this share of benign rows
+SOLO_BENIGN_BUDGET = 0.002  # a category that speaks without the gate may stop this share of benign rows
 SOLO_MIN_SEVERITY = 4  # only harms where a miss leaves a child in danger speak without the gate
 
 
