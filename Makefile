@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint train eval eval-public train-answer-kind model-card bench clean install install-runtime browser
+.PHONY: run demo test lint train train-candidate eval eval-public train-answer-kind model-card bench clean install install-runtime browser
 
 $(RUNTIME): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -53,10 +53,17 @@ test: $(STAMP) browser
 ## the benign corpora; seeded; sentence embeddings cached in build/e5_cache, ~1 h cold on 2 cores);
 ## REVIEWED="false_alarms.jsonl ..." adds the console's false-alarm exports as benign rows
 train: $(STAMP)
-	$(BIN)/python -m training.train --shared ../shared/data --out src/childguard/models \
+	$(BIN)/python -m training.train --data v1 --shared ../shared/data --out src/childguard/models \
 	  $(foreach f,$(REVIEWED),--reviewed $(f))
 	$(BIN)/python -m training.train_semantic --shared ../shared/data --eval-dir ../shared/eval \
 	  --out src/childguard/models --heldout build/semantic/heldout.jsonl $(foreach f,$(REVIEWED),--reviewed $(f))
+
+## train-candidate: the gated v3 candidate on data v3 (training/contrastive, polyguard_social, rtp_lx, every
+## other source) into build/candidate, with its held-out sets in build/candidate/heldout_sets (~5-10 min);
+## then `CHILDGUARD_CLASSIFIER_MODEL_DIR=build/candidate childguard eval-public --heldout-dir ...` measures it
+train-candidate: $(STAMP)
+	$(BIN)/python -m training.train --data v3 --shared ../shared/data --eval-dir ../shared/eval \
+	  --out build/candidate --heldout build/candidate/heldout.jsonl $(foreach f,$(REVIEWED),--reviewed $(f))
 
 ## train-answer-kind: the audit's answer-kind model from training/answers (~15 s), then re-measure the judges
 train-answer-kind: $(STAMP)

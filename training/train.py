@@ -420,8 +420,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--reviewed", type=Path, action="append", default=[],
                     help="false alarms exported from the moderators' console (JSONL), as benign rows; repeatable")
-    ap.add_argument("--data", choices=["v1", "v3"], default="v3",
-                    help="v3: every source plus the contrastive pairs, with the gate head (the default model)")
+    ap.add_argument("--data", choices=["v1", "v3"], default="v1",
+                    help="v1: the shipped model's recipe; v3: every source plus the contrastive pairs, with the "
+                    "gate head (the measured candidate, not shipped: docs/benchmarks.md)")
     ap.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"),
                     help="public evaluation sets: never trained on; rows equal to theirs are dropped")
     ap.add_argument("--c", type=float, default=4.0, help="inverse regularisation of every head")

@@ -48,9 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     evp.add_argument("--eval-dir", default="../shared/eval", help="folder with openai_moderation_dev.jsonl and "
                      "xstest_dev.csv (default ../shared/eval)")
     evp.add_argument("--heldout", default="build/heldout_own.jsonl", help="held-out rows written by `make train`")
-    evp.add_argument("--heldout-dir", default="build/heldout_sets", help="one held-out set per file, written by "
-                     "`make train` (twins, polyguard_social, rtp_lx per language, children's questions at age 10, "
-                     "short replies); skipped when absent")
+    evp.add_argument("--heldout-dir", default="build/candidate/heldout_sets",
+                     help="one held-out set per file, written by `make train-candidate` (twins, polyguard_social, "
+                     "rtp_lx per language, children's questions at age 10, short replies); skipped when absent")
     evp.add_argument("--age", type=int, default=15)
     evp.add_argument("--limit", type=int, help="first N rows of each set (quick checks)")
     evp.add_argument("--workers", type=int, default=1)
