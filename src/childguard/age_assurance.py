@@ -32,8 +32,8 @@ class AssuranceAnswer:
 
 
 class AgeAssuranceClient:
-    """Synchronous on purpose: the conversation guard runs in a worker thread, and the caller waits
-    for the answer (bounded by `timeout_s`) before deciding the turn."""
+    """Synchronous on purpose: the service calls it from a store thread (never a decision worker,
+    service/conversation_turns.py), and the turn waits for the answer (bounded by `timeout_s`)."""
 
     def __init__(self, url: str, timeout_s: float = 3.0, api_key: str | None = None) -> None:
         self.url = url

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..age_assurance import AgeAssuranceClient, AssuranceOutcome
+from ..age_assurance import AgeAssuranceClient, AssuranceAnswer, AssuranceOutcome
 from ..age_signals import youngest_strong
 from ..agebands import AgeBand, younger
 from ..decision import Decision
@@ -49,6 +50,23 @@ def build_store(settings: Settings) -> StateStore:
     raise ConfigError(f"conversation_store must be 'memory' or 'redis', not {settings.conversation_store!r}")
 
 
+@dataclass
+class TurnDraft:
+    """One message on its way through a turn: what `inspect` decided, what the provider is still to be
+    asked (`ask`), and what `commit` found in the conversation."""
+
+    msg: ConversationMessage
+    at: float
+    band: AgeBand
+    inspection: Inspection
+    scratch: ConversationState  # the age band and question this turn adds to the stored state
+    age_check: str | None
+    ask: AgeBand | None
+    degraded: bool = False
+    findings: list[ConversationFinding] = field(default_factory=list)
+    turn: int = 0
+
+
 def parse_message(raw: ConversationMessage | Mapping[str, Any]) -> ConversationMessage:
     if isinstance(raw, ConversationMessage):
         return raw
@@ -75,15 +93,30 @@ class ConversationGuard:
         """Judge one message against the conversation so far. `profile_ref`: the keyed hash of the child
         profile, the only identifier the age-assurance webhook is given. When the state store is down the
         message is still judged on its own (a child saying "i want to kill myself" gets the safe answer
-        and helplines, never an error) and the decision says it is `degraded`."""
+        and helplines, never an error) and the decision says it is `degraded`.
+
+        The parts run in order here; the service runs the I/O ones (`load`, `assure`, `commit`) in its
+        store pool and the CPU ones (`inspect`, `settle`, `decide`) in its decision pool (turn.py)."""
         msg = parse_message(raw)
-        at = msg.time.timestamp() if msg.time else time.time()
-        degraded = False
         try:
-            peek = self.store.load(msg.conversation)  # for the band in force; the update below is atomic
+            peek: ConversationState | None = self.load(msg)
+            degraded = False
         except StoreUnavailableError as exc:
             log.warning("conversation state unavailable, judging the message alone: %s", exc)
             peek, degraded = None, True
+        draft = self.inspect(msg, peek, degraded)
+        if draft.ask is not None:
+            draft = self.settle(draft, self.assure(draft, profile_ref))
+        return self.decide(self.commit(draft))
+
+    def load(self, msg: ConversationMessage) -> ConversationState | None:
+        """I/O: the state so far, for the band in force (the update in `commit` is atomic on its own)."""
+        return self.store.load(msg.conversation)
+
+    def inspect(self, msg: ConversationMessage, peek: ConversationState | None, degraded: bool = False) -> TurnDraft:
+        """CPU: the message's own decision in the band the conversation is in, and what its age signals
+        ask of the age-assurance provider (`ask`)."""
+        at = msg.time.timestamp() if msg.time else time.time()
         band = parse_age(msg.age, self.settings.default_age_band)
         if peek is not None and peek.age_band is not None:  # the youngest band this conversation showed stays (4c)
             band = younger(band, AgeBand(peek.age_band))
@@ -91,7 +124,41 @@ class ConversationGuard:
         # the age-assurance call (network) happens once, outside the atomic update, on a scratch copy
         scratch = ConversationState(age_band=peek.age_band if peek else None,
                                     age_asked=peek.age_asked if peek else None)
-        inspection, age_check = self._age_signals(scratch, msg, inspection, band, profile_ref)
+        age_check, ask = self._age_signals(scratch, inspection, band)
+        return TurnDraft(msg, at, band, inspection, scratch, age_check, ask, degraded)
+
+    def assure(self, draft: TurnDraft, profile_ref: str | None) -> AssuranceAnswer:
+        """I/O: ask the provider about `draft.ask` (only the profile's keyed hash and the band leave)."""
+        if draft.ask is None or self.assurance is None or profile_ref is None:
+            return AssuranceAnswer(AssuranceOutcome.UNAVAILABLE)
+        return self.assurance.verify(profile_ref, draft.ask)
+
+    def settle(self, draft: TurnDraft, answer: AssuranceAnswer) -> TurnDraft:
+        """CPU: apply the provider's answer; never looser than the band in force, and a message decided
+        again in the younger band once it applies."""
+        implied, band, outcome = draft.ask, draft.band, answer.outcome
+        if implied is None:
+            return draft
+        draft.scratch.age_asked = implied.value
+        draft = replace(draft, ask=None, age_check=outcome.value)
+        if outcome is AssuranceOutcome.NOT_CONFIRMED or (
+                outcome is AssuranceOutcome.UNAVAILABLE and not self.settings.age_assurance_fail_closed):
+            return draft
+        applied = younger(band, answer.band or implied)
+        if applied is band:
+            return draft
+        draft.scratch.age_band = applied.value
+        msg = draft.msg
+        again = self.guard.inspect(msg.text, age=applied, lang=msg.lang, role=msg.role, country=msg.country)
+        return replace(draft, inspection=again)
+
+    def commit(self, draft: TurnDraft) -> TurnDraft:
+        """I/O: the atomic read-modify-write of the conversation's state (the analysers' step runs on
+        the stored state, again when another worker wrote first). A store that is down costs the
+        conversation's view, never the message's own decision: the draft comes back `degraded`."""
+        if draft.degraded:
+            return draft
+        msg, at, scratch, inspection = draft.msg, draft.at, draft.scratch, draft.inspection
 
         def step(prior: ConversationState | None) -> tuple[ConversationState, list[ConversationFinding]]:
             state = prior or ConversationState(started=at, session_start=at)
@@ -106,17 +173,16 @@ class ConversationGuard:
             state.turns += 1
             return state, [f for a in self.analyzers for f in a.update(state, msg, inspection, at)]
 
-        findings: list[ConversationFinding] = []
-        turn = 0
-        if not degraded:
-            try:
-                state, findings = self.store.update(msg.conversation, step)
-                turn = state.turns
-            except StoreUnavailableError as exc:
-                log.warning("conversation state unavailable, judging the message alone: %s", exc)
-                degraded = True
+        try:
+            state, findings = self.store.update(msg.conversation, step)
+        except StoreUnavailableError as exc:
+            log.warning("conversation state unavailable, judging the message alone: %s", exc)
+            return replace(draft, degraded=True)
+        return replace(draft, findings=findings, turn=state.turns)
 
-        decision = inspection.decision
+    def decide(self, draft: TurnDraft) -> ConversationDecision:
+        """CPU (light): the conversation's action from the message's decision and the findings."""
+        msg, findings, decision = draft.msg, draft.findings, draft.inspection.decision
         relaxed = {c for f in findings for c in f.relaxes}
         base = Action.ALLOW if decision.flagged and set(decision.flagged) <= relaxed else decision.action
         action = max([base, *(f.action for f in findings)], key=lambda a: a.rank)
@@ -129,41 +195,28 @@ class ConversationGuard:
         disclosure = (choose_nudge("nudge.ai_disclosure", decision.message_lang)
                       if any(f.kind == "ai_disclosure" for f in findings)
                       and not already_said("nudge.ai_disclosure", decision) else None)
-        return ConversationDecision(conversation=msg.conversation, turn=turn, action=action,
+        return ConversationDecision(conversation=msg.conversation, turn=draft.turn, action=action,
                                     message_decision=decision, findings=findings, nudge=nudge,
-                                    review_required=action.needs_human, age_check=age_check, disclosure=disclosure,
-                                    degraded=degraded)
+                                    review_required=action.needs_human, age_check=draft.age_check,
+                                    disclosure=disclosure, degraded=draft.degraded)
 
-    def _age_signals(self, state: ConversationState, msg: ConversationMessage, inspection: Inspection,
-                     band: AgeBand, profile_ref: str | None) -> tuple[Inspection, str | None]:
+    def _age_signals(self, state: ConversationState, inspection: Inspection,
+                     band: AgeBand) -> tuple[str | None, AgeBand | None]:
         """Keep the youngest strong band in the state (the band, never the evidence, 5b). In "switch"
-        mode the guard has already decided this message for it; in "verify" mode the provider is asked
-        first and the message is decided again once it confirms."""
+        mode the guard has already decided this message for it; in "verify" mode the band to ask the
+        provider about comes back (`settle` applies its answer)."""
         implied = youngest_strong(inspection.decision.age_signals, self.settings.age_signal_min_confidence)
         if implied is None or younger(implied, band) is not implied:
-            return inspection, None  # no signal, or one older than the band in force: never looser
+            return None, None  # no signal, or one older than the band in force: never looser
         if implied is band:  # the band in force, now known from the child: remember it, nothing to switch
             state.age_band = band.value
-            return inspection, None
+            return None, None
         if self.settings.age_signal_mode == "switch":
             state.age_band = implied.value
-            return inspection, "switched"
+            return "switched", None
         if state.age_asked is not None and younger(implied, AgeBand(state.age_asked)) is not implied:
-            return inspection, None  # this band was already asked about and not confirmed: do not nag
-        outcome, confirmed = AssuranceOutcome.UNAVAILABLE, None
-        if self.assurance is not None and profile_ref is not None:
-            answer = self.assurance.verify(profile_ref, implied)
-            outcome, confirmed = answer.outcome, answer.band
-        state.age_asked = implied.value
-        if outcome is AssuranceOutcome.NOT_CONFIRMED or (
-                outcome is AssuranceOutcome.UNAVAILABLE and not self.settings.age_assurance_fail_closed):
-            return inspection, outcome.value
-        applied = younger(band, confirmed or implied)
-        if applied is band:
-            return inspection, outcome.value
-        state.age_band = applied.value
-        again = self.guard.inspect(msg.text, age=applied, lang=msg.lang, role=msg.role, country=msg.country)
-        return again, outcome.value
+            return None, None  # this band was already asked about and not confirmed: do not nag
+        return None, implied
 
     def check_conversation(self, messages: Iterable[ConversationMessage | Mapping[str, Any]]
                            ) -> list[ConversationDecision]:

@@ -1,9 +1,9 @@
 """A time budget and a circuit breaker around a remote conversation-state store (Redis). Each call runs
 in the store's own small thread pool and gets `timeout_s` (the service's store budget, 1 s); a call
 that runs out opens the breaker for `open_s` (1 s), during which every call fails at once. So
-a paused Redis costs about one waiting call a second, not two decision workers per message: the
-others are judged on their own at once (`degraded`), and children's reports and moderations keep
-their workers."""
+a paused Redis costs about one waiting call a second: the others are judged on their own at once
+(`degraded`). The service calls the store from its store pool, never from a decision worker
+(service/conversation_turns.py), so children's reports and moderations keep their workers meanwhile."""
 
 from __future__ import annotations
 

@@ -52,6 +52,7 @@ class Services:
     consent_overridden: bool = False  # the operator set CHILDGUARD_REQUIRE_CONSENT: it wins over every profile
     decisions: DecisionPool = field(init=False)
     store_pool: StorePool = field(init=False)
+    conversation_io: StorePool = field(init=False)  # conversation state and age-assurance calls, beside the database's
     recorder: CaseRecorder = field(init=False)
     health: Health = field(init=False)
     started: float = field(init=False, default_factory=time.time)  # for the uptime /healthz reports
@@ -100,13 +101,14 @@ class Services:
         self.contest_desk = ContestDesk(self.contests)
         self.decisions = DecisionPool(s.cpu_threads, s.cpu_queue)
         self.store_pool = StorePool(s.store_threads, s.store_timeout_s)
+        self.conversation_io = StorePool(s.store_threads, s.store_timeout_s, name="cg-conv-io")
         self.recorder = CaseRecorder(self.store, Spool(s.spool_file, self.store.box), self.store_pool)
         self.health = Health(s, self.store)
         self.readiness = Readiness(self)
 
     def shutdown(self) -> None:
         self.recorder.shutdown()
-        for pool in (self.decisions, self.store_pool, self.health):
+        for pool in (self.decisions, self.store_pool, self.conversation_io, self.health):
             pool.shutdown()
 
 

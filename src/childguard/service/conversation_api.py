@@ -18,6 +18,7 @@ from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
 from .case_threads import thread_turn
 from .context import Services, ServicesDep
+from .conversation_turns import observe_turn
 
 
 class ConversationTurn(ConversationMessage):
@@ -27,16 +28,12 @@ class ConversationTurn(ConversationMessage):
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 
-def _observe(services: Services, body: ConversationTurn,
-             withdrawn: bool = False) -> tuple[ConversationDecision, CaseRecord | None]:
-    ref = services.store.profile_ref(body.profile) if body.profile else None
-    monitor = services.stateless_conversations if withdrawn else services.conversations
-    result = monitor.observe(body, profile_ref=ref)
+def _case(services: Services, body: ConversationTurn,
+          result: ConversationDecision) -> CaseRecord | None:
     services.counter.count(result.message_decision, "conversation")
-    case = services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
+    return services.store.case_record(result.message_decision, body.text, "conversation", profile=body.profile,
                                       findings=result.escalations, conversation=body.conversation,
                                       turn=thread_turn(body, result))
-    return result, case
 
 
 async def _contest_token(services: Services, body: ConversationTurn, result: ConversationDecision) -> None:
@@ -58,7 +55,8 @@ async def message(body: ConversationTurn, services: ServicesDep) -> Conversation
     if services.consent_needed(body.country, body.age):
         await services.store_pool.run(services.require_consent, body.profile, "conversation_monitoring",
                                       body.country, body.age)
-    # the analysis (CPU, and the Redis state store) in the decision pool; the case write after it
+    # the state (Redis) and the webhook in the store pool, the analysis in the decision pool
+    # (conversation_turns.py); the case write after it
     withdrawn = False
     if body.profile:  # a withdrawn profile is judged, and its conversation state is not written again
         try:
@@ -66,7 +64,10 @@ async def message(body: ConversationTurn, services: ServicesDep) -> Conversation
             withdrawn = record is not None and record.status == "withdrawn"
         except StoreUnavailableError:
             withdrawn = False  # unknown: the case write below still checks the tombstone itself
-    result, case = await services.decisions.run(_observe, services, body, withdrawn)
+    monitor = services.stateless_conversations if withdrawn else services.conversations
+    ref = services.store.profile_ref(body.profile) if body.profile else None
+    result = await observe_turn(services, monitor, body, profile_ref=ref)
+    case = await services.decisions.run(_case, services, body, result, admitted=True)
     await _contest_token(services, body, result)
     if case is not None:
         result.recorded = (await services.recorder.record(case)).recorded

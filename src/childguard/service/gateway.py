@@ -30,6 +30,7 @@ from ..agebands import AgeBand
 from ..chat_client import AsyncChatClient, ChatEndpoint
 from ..content_parts import read_content
 from ..conversation.monitor import parse_message
+from ..conversation.schema import ConversationDecision, ConversationMessage
 from ..decision import Decision
 from ..errors import ChildGuardError, ConfigError, InvalidInputError, StoreUnavailableError, UpstreamError
 from ..fields import check_json
@@ -39,6 +40,7 @@ from ..store.contests import CONTESTABLE
 from ..store.records import CaseRecord
 from .chat_cases import ChatTurn, answer_case, message_case
 from .context import Services
+from .conversation_turns import observe_turn
 from .metrics import count_upstream_error
 from .responses import error_response
 from .stream_window import StreamWindow
@@ -183,20 +185,23 @@ class Gateway:
             raise InvalidInputError("'user' (or childguard.profile) must be a non-empty string id of the child profile")
         return messages, last, ext, profile
 
-    def _check_input(self, last: str, ext: dict[str, Any], profile: str | None) -> Turn:
-        """The core decision on the child's message and, with a profile, the conversation's view of it.
-        CPU work, plus the conversation state store: runs in the decision pool."""
+    def _conversation_message(self, last: str, ext: dict[str, Any], ref: str) -> ConversationMessage:
+        return parse_message(
+            {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last,
+             "age": ext.get("age"), "lang": ext.get("lang"), "country": ext.get("country"), "time": ext.get("time")})
+
+    def _check_input(self, last: str, ext: dict[str, Any], profile: str | None,
+                     observed: tuple[ConversationMessage, ConversationDecision] | None = None) -> Turn:
+        """The core decision on the child's message and, with a profile, the conversation's view of it
+        (`observed`: made before, its state I/O in the store pool, conversation_turns.py). CPU work: runs
+        in the decision pool."""
         age, lang, country = ext.get("age"), ext.get("lang"), ext.get("country")
         disclosure, message, result = None, None, None
-        if profile is None:
+        if observed is None:
             decision = self.guard.check(last, age=age, lang=lang, role="child", country=country)
             action, nudge, kinds = decision.action, None, []
         else:
-            ref = self.store.profile_ref(profile)
-            message = parse_message(
-                {"conversation": conversation_key(ref), "sender": "child", "role": "child", "text": last,
-                 "age": age, "lang": lang, "country": country, "time": ext.get("time")})
-            result = self.services.conversations.observe(message, profile_ref=ref)
+            message, result = observed
             # attachment findings (4f) do not stop the answer: the model still answers, under the age-band
             # prompt, and the child gets the nudge with it; only escalations change what happens to the turn
             kinds, decision, nudge = result.escalations, result.message_decision, result.nudge
@@ -232,7 +237,13 @@ class Gateway:
             await self.services.store_pool.run(self.services.require_consent, profile, "chat", ext.get("country"),
                                                ext.get("age"))
         model = str(self.settings.upstream_model or body.get("model") or "childguard")[:200]
-        turn = await self.services.decisions.run(self._check_input, last, ext, profile)
+        observed = None
+        if profile is not None:
+            ref = self.store.profile_ref(profile)
+            message = self._conversation_message(last, ext, ref)
+            observed = message, await observe_turn(self.services, self.services.conversations, message, ref)
+        turn = await self.services.decisions.run(self._check_input, last, ext, profile, observed,
+                                                 admitted=observed is not None)
         decision, action, nudge, disclosure = turn.decision, turn.action, turn.nudge, turn.disclosure
         recorded, case_id = (await self.services.recorder.record(turn.case)) if turn.case is not None else (None, None)
         info: dict[str, Any] = {"input_action": action.value, "flagged": decision.flagged,

@@ -76,8 +76,8 @@ class DecisionPool(Threads):
 
 
 class StorePool(Threads):
-    def __init__(self, threads: int, timeout_s: float) -> None:
-        super().__init__(threads, "cg-store")
+    def __init__(self, threads: int, timeout_s: float, name: str = "cg-store") -> None:
+        super().__init__(threads, name)
         self.timeout_s = timeout_s
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
