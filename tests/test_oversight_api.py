@@ -206,5 +206,7 @@ REPORT_FIELDS = ("kind", "message", "age", "lang", "country", "contact")
                             json_values, max_size=6) | json_values)
 def test_no_body_makes_the_oversight_apis_fail(served: tuple[str, Store], path: str, body: object) -> None:
     r = httpx.post(f"{served[0]}{path}", json=body)
-    assert r.status_code in (200, 201, 403, 404, 413, 422), (path, body, r.text)
+    # many reports from one address are throttled (a flood), with the helplines in the answer
+    allowed = (200, 201, 403, 404, 413, 422) + ((429,) if path == "/v1/reports" else ())
+    assert r.status_code in allowed, (path, body, r.text)
     assert "error" in r.json() or r.status_code in (200, 201)
