@@ -62,16 +62,6 @@ def weakest(report: dict[str, Any], n: int = 5) -> str:
             ", ".join(f"{lang} ({pct(f)}%)" for f, lang in langs))  # type: ignore[return-value]
 
 
-def _gate(report: dict[str, Any] | None) -> str:
-    if not report:
-        return "n/a (a model without a gate)"
-    recall = report.get("harmful_recall", report.get("val_recall"))
-    stopped = report.get("benign_stopped", report.get("val_benign_stopped", {}))
-    slices = ", ".join(f"{k} {pct(v)} %" for k, v in stopped.items())
-    thr = f"threshold {report['threshold']}, " if "threshold" in report else ""
-    return f"{thr}harmful recall {pct(recall)} %, benign stopped: {slices}"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--own", type=Path, default=ROOT / "build/heldout_own.metrics.json")
@@ -91,7 +81,6 @@ def main() -> None:
         own_categories=category_table(own), own_languages=language_table(own),
         public_categories=category_table(public), public_languages=language_table(public),
         heads=head_table(meta), weak_categories=weak_cats, weak_languages=weak_langs,
-        validation_gate=_gate(meta.get("validation_gate")), heldout_gate=_gate(meta.get("heldout_gate")),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
