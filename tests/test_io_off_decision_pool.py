@@ -68,21 +68,27 @@ def served_slow_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                                store_timeout_s=0.5))
 
 
-def test_hung_token_writes_do_not_hold_the_decision_workers(served_slow_tokens: str) -> None:
-    url = served_slow_tokens
-
+def _moderation_while(url: str, chats: list[dict[str, object]], settle_s: float
+                      ) -> tuple[list[httpx.Response], float]:
+    """Send the conversation messages, wait until they are held, then time one moderation: the
+    moderation's answer first, then the messages' answers, and how long the moderation took."""
     async def run() -> tuple[list[httpx.Response], float]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            chats = [asyncio.create_task(client.post("/v1/conversations/messages", json={
-                "conversation": f"c{i}", "sender": "kid", "role": "child", "text": BLOCKED, "age": 11}))
-                for i in range(2)]
-            await asyncio.sleep(0.3)  # both child messages are now in their token write
+            sent = [asyncio.create_task(client.post("/v1/conversations/messages", json=c)) for c in chats]
+            await asyncio.sleep(settle_s)
             t0 = time.perf_counter()
             moderation = await client.post("/v1/moderations", json={"input": "how do volcanoes work?", "age": 11})
             took = time.perf_counter() - t0
-            return [moderation, *await asyncio.gather(*chats)], took
+            return [moderation, *await asyncio.gather(*sent)], took
 
-    responses, took = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_hung_token_writes_do_not_hold_the_decision_workers(served_slow_tokens: str) -> None:
+    url = served_slow_tokens
+
+    chats = [{"conversation": f"c{i}", "sender": "kid", "role": "child", "text": BLOCKED, "age": 11} for i in range(2)]
+    responses, took = _moderation_while(url, chats, settle_s=0.3)  # both child messages in their token write
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     assert took < 1.0, took  # main: waits for a decision worker until the token writes end (4 s)
     assert all(r.json()["message_decision"]["contest_token"] is None for r in responses[1:])
@@ -166,18 +172,9 @@ def served_slow_webhook() -> Iterator[str]:
 
 
 def test_a_slow_age_assurance_webhook_does_not_hold_the_decision_workers(served_slow_webhook: str) -> None:
-    async def run() -> tuple[list[httpx.Response], float]:
-        async with httpx.AsyncClient(base_url=served_slow_webhook, timeout=30) as client:
-            chats = [asyncio.create_task(client.post("/v1/conversations/messages", json={
-                "conversation": uuid.uuid4().hex, "sender": "kid", "role": "child", "age": "adult",
-                "profile": f"kid-{i}", "text": "where can i watch porn? im 12"})) for i in range(2)]
-            await asyncio.sleep(0.6)  # both child messages are now waiting for the provider
-            t0 = time.perf_counter()
-            moderation = await client.post("/v1/moderations", json={"input": "how do volcanoes work?", "age": 11})
-            took = time.perf_counter() - t0
-            return [moderation, *await asyncio.gather(*chats)], took
-
-    responses, took = asyncio.run(run())
+    chats = [{"conversation": uuid.uuid4().hex, "sender": "kid", "role": "child", "age": "adult",
+              "profile": f"kid-{i}", "text": "where can i watch porn? im 12"} for i in range(2)]
+    responses, took = _moderation_while(served_slow_webhook, chats, settle_s=0.6)  # both wait for the provider
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     assert took < 1.0, took  # main: both decision workers wait for the webhook (3 s)
     for chat in responses[1:]:  # the provider confirmed: the message is decided again in the younger band

@@ -11,10 +11,10 @@ import pytest
 from training.build_dataset import build
 from training.contrastive import iter_rows
 from training.sources_v3 import contrastive_rows, polyguard_category
-from training.train import GATE, MODEL_LABELS, calibrate_gated, final_scores, save, train, write_heldout_sets
+from training.train import GATE, MODEL_LABELS, calibrate_gated, save, train, write_heldout_sets
 
 from childguard import Guard
-from childguard.detectors.classifier import gated
+from childguard.detectors.classifier import capped, gated
 from childguard.public_eval import evaluate_public
 from childguard.settings import Settings
 
@@ -113,7 +113,7 @@ def test_the_rule_keeps_its_budget_on_every_benign_slice() -> None:
     # self-harm (severity 4) speaks without the gate; violence (3) never does
     assert "self_harm" in solo and "violence" not in solo
     calibrated = 1 / (1 + np.exp(-(np.log(probs / (1 - probs + 1e-9) + 1e-9) + shifts)))
-    final = final_scores(calibrated.astype(np.float32), MODEL_LABELS, solo)
+    final = capped(calibrated.astype(np.float32), MODEL_LABELS, solo)
     self_harm = [i for i, r in enumerate(rows) if r["labels"] == ["self_harm"]]
     assert (final[self_harm, MODEL_LABELS.index("self_harm")] >= 0.5).all()
 

@@ -123,34 +123,24 @@ def length_band(text: str) -> str:
 
 
 def check(dirs: list[Path]) -> int:
-    cats, topics = _taxonomy()
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("lang", "category", "length", "role", "kind")}
     errors: list[str] = []
     pairs: dict[str, list[bool]] = {}
     seen: set[str] = set()
     dupes = 0
-    for d in dirs:
-        for path in sorted(Path(d).rglob("*.jsonl")):
-            for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = _parse(json.loads(line), f"{path}:{n}", cats, topics)
-                except (ValueError, json.JSONDecodeError) as exc:
-                    errors.append(str(exc) if isinstance(exc, ValueError) else f"{path}:{n}: invalid JSON")
-                    continue
-                key = " ".join(row.text.lower().split())
-                if key in seen:
-                    dupes += 1
-                seen.add(key)
-                counts["lang"][row.lang] += 1
-                for c in row.categories or ("(benign)",):
-                    counts["category"][c] += 1
-                counts["length"][length_band(row.text)] += 1
-                counts["role"][row.role] += 1
-                counts["kind"][row.kind] += 1
-                if row.twin_id:
-                    pairs.setdefault(row.twin_id, []).append(row.harmful)
+    for row in iter_rows(*dirs, skipped=errors):
+        key = " ".join(row.text.lower().split())
+        if key in seen:
+            dupes += 1
+        seen.add(key)
+        counts["lang"][row.lang] += 1
+        for c in row.categories or ("(benign)",):
+            counts["category"][c] += 1
+        counts["length"][length_band(row.text)] += 1
+        counts["role"][row.role] += 1
+        counts["kind"][row.kind] += 1
+        if row.twin_id:
+            pairs.setdefault(row.twin_id, []).append(row.harmful)
     for name, counter in counts.items():
         print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items())))
     broken = [t for t, flags in pairs.items() if not (any(flags) and not all(flags))]

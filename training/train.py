@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 
+from childguard.detectors.classifier import GATE_LABEL, capped, raw_scores
 from childguard.features import DEFAULT_DIM_BITS, featurize
 from childguard.normalize import normalize
 from childguard.taxonomy import CATEGORY_IDS, TOPIC_IDS, get_taxonomy
@@ -31,7 +32,7 @@ LABELS: tuple[str, ...] = CATEGORY_IDS + tuple(f"topic:{t}" for t in TOPIC_IDS)
 # One class-balanced "needs intervention" head decides; the category heads only name the harm. At run time a
 # category's score is capped by the gate's (childguard.detectors.classifier), so a topic word alone, which
 # the category head may still score high, does not stop a message the gate reads as benign.
-GATE = "harm"
+GATE = GATE_LABEL
 MODEL_LABELS: tuple[str, ...] = (*LABELS, GATE)
 OWN_SOURCES = {"seeds", "templates", "hard"}
 TRAIN_CHARS = 1200  # long jailbreak prompts: their opening carries the attack
@@ -133,6 +134,15 @@ def calibrate(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray,
     return shifts
 
 
+def prf(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Precision, recall, F1 and support of one head's predictions, as the model metadata reports them."""
+    tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+            "support": int(y.sum())}
+
+
 def head_metrics(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray, dim_bits: int,
                  labels: tuple[str, ...] = LABELS) -> dict[str, dict[str, float]]:
     x = matrix([r["text"] for r in rows], dim_bits)
@@ -140,14 +150,7 @@ def head_metrics(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarr
     out = {}
     for j, label in enumerate(labels):
         y = np.fromiter((label in r["labels"] for r in rows), dtype=bool, count=len(rows))
-        pred = probs[:, j] >= 0.5
-        tp = int((pred & y).sum())
-        fp = int((pred & ~y).sum())
-        fn = int((~pred & y).sum())
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        out[label] = {"precision": round(p, 3), "recall": round(r, 3),
-                      "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": int(y.sum())}
+        out[label] = prf(probs[:, j] >= 0.5, y)
     return out
 
 
@@ -155,6 +158,11 @@ def save(out_dir: Path, weights: np.ndarray, bias: np.ndarray, meta: dict[str, A
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / f"{name}.npz", weights=weights.astype(np.float16), bias=bias)
     (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+
+
+def harm_label(r: dict[str, Any]) -> str:
+    """A row's label in `childguard eval` files: its first category, or 'benign' (topics are benign)."""
+    return next((lab for lab in r["labels"] if not lab.startswith("topic:")), "benign")
 
 
 def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -170,11 +178,10 @@ def write_heldout(path: Path, rows: list[dict[str, Any]]) -> None:
             for r in rows:
                 if not keep(r):
                     continue
-                label = next((lab for lab in r["labels"] if not lab.startswith("topic:")), "benign")
                 topic = next((lab[6:] for lab in r["labels"] if lab.startswith("topic:")), None)
-                fh.write(json.dumps({"text": r["text"], "label": label, "lang": r["lang"], "source": r["source"],
-                                     "topic": topic, "identity": bool(r.get("identity"))}, ensure_ascii=False)
-                         + "\n")
+                fh.write(json.dumps({"text": r["text"], "label": harm_label(r), "lang": r["lang"],
+                                     "source": r["source"], "topic": topic, "identity": bool(r.get("identity"))},
+                                    ensure_ascii=False) + "\n")
 
 
 # What the rule may stop of each slice of varied benign text: the benign corpora of every length and the
@@ -203,7 +210,6 @@ def benign_slice(r: dict[str, Any]) -> str | None:
 def detector_probs(rows: list[dict[str, Any]], weights: np.ndarray, bias: np.ndarray, dim_bits: int,
                    labels: tuple[str, ...]) -> np.ndarray:
     """Raw head probabilities as the detector computes them (windows, sentences, payloads), before gating."""
-    from childguard.detectors.classifier import raw_scores
     from childguard.linear_model import LinearModel
 
     model = LinearModel(labels, weights.astype(np.float32), bias.astype(np.float32), dim_bits, {})
@@ -220,21 +226,6 @@ def _budgeted(stopped: np.ndarray, slices: np.ndarray) -> bool:
         if m.any() and stopped[m].mean() > SLICE_BUDGETS[name]:
             return False
     return True
-
-
-def final_scores(probs: np.ndarray, labels: tuple[str, ...], solo: dict[str, float]) -> np.ndarray:
-    """The detector's rule on a matrix of calibrated probabilities (the gate's column dropped): a category
-    is capped by the gate unless it is over its own solo threshold; topics are never capped."""
-    gate = probs[:, labels.index(GATE)]
-    out = np.empty((probs.shape[0], len(labels) - 1), dtype=np.float32)
-    k = 0
-    for j, label in enumerate(labels):
-        if label == GATE:
-            continue
-        p = probs[:, j]
-        out[:, k] = p if label.startswith("topic:") else np.where(p >= solo.get(label, 2.0), p, np.minimum(p, gate))
-        k += 1
-    return out
 
 
 def calibrate_gated(rows: list[dict[str, Any]], probs: np.ndarray, labels: tuple[str, ...] = MODEL_LABELS
@@ -298,7 +289,7 @@ def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, solo: dict[str,
                   labels: tuple[str, ...] = MODEL_LABELS) -> dict[str, Any]:
     """Held-out figures of the shipped rule (calibrated probabilities): what it stops per benign slice and
     per language, and each category as the detector reports it."""
-    final = final_scores(probs, labels, solo)
+    final = capped(probs, labels, solo)
     names = [label for label in labels if label != GATE]
     harm_cols = [k for k, label in enumerate(names) if not label.startswith("topic:")]
     stopped = (final[:, harm_cols] >= 0.5).any(axis=1)
@@ -321,12 +312,7 @@ def gated_metrics(rows: list[dict[str, Any]], probs: np.ndarray, solo: dict[str,
     }
     for k, label in enumerate(names):
         y = target(rows, label).astype(bool)
-        pred = final[:, k] >= 0.5
-        tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        out["heads"][label] = {"precision": round(p, 3), "recall": round(r, 3),
-                               "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "support": int(y.sum())}
+        out["heads"][label] = prf(final[:, k] >= 0.5, y)
     return out
 
 
@@ -349,11 +335,10 @@ def write_heldout_sets(folder: Path, rows: list[dict[str, Any]]) -> None:
             for r in rows:
                 if not keep(r):
                     continue
-                label = next((lab for lab in r["labels"] if not lab.startswith("topic:")), "benign")
                 age = 10 if name == "children_questions" else r.get("age", 15)
-                fh.write(json.dumps({"text": r["text"], "label": label, "lang": r["lang"], "source": r["source"],
-                                     "role": r.get("role", "child"), "age": age if age is not None else 18},
-                                    ensure_ascii=False) + "\n")
+                fh.write(json.dumps({"text": r["text"], "label": harm_label(r), "lang": r["lang"],
+                                     "source": r["source"], "role": r.get("role", "child"),
+                                     "age": age if age is not None else 18}, ensure_ascii=False) + "\n")
 
 
 def dedupe(rows: list[dict[str, Any]], banned: set[str]) -> list[dict[str, Any]]:

@@ -66,17 +66,27 @@ def raw_scores(model: LinearModel, text: str, normalized_text: str, window_chars
     return probs
 
 
+def capped(probs: np.ndarray, labels: tuple[str, ...], solo: dict[str, float]) -> np.ndarray:
+    """Rows of head probabilities -> the scores the detector reports, the gate's column dropped: each category
+    is capped by the gate unless it is over its own stricter `solo` threshold (a clear self-harm request needs
+    no second opinion); topics are not harm (they adapt an answer) and are never capped. The trainer
+    calibrates and measures with this same function."""
+    gate = probs[:, labels.index(GATE_LABEL)]
+    cols = []
+    for j, label in enumerate(labels):
+        if label == GATE_LABEL:
+            continue
+        p = probs[:, j]
+        cols.append(p if label.startswith("topic:") else np.where(p >= solo.get(label, 2.0), p, np.minimum(p, gate)))
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
 def gated(labels: tuple[str, ...], probs: np.ndarray, solo: dict[str, float] | None = None) -> dict[str, float]:
-    """Label -> score, each category capped by the gate when the model has one, unless the category is over
-    its own stricter `solo` threshold (a clear self-harm request needs no second opinion). Topics are not
-    harm: they adapt an answer and are never capped. The gate itself is not a label of the taxonomy."""
-    scores = dict(zip(labels, probs.tolist(), strict=True))
-    gate = scores.pop(GATE_LABEL, None)
-    if gate is None:
-        return scores
-    solo = solo or {}
-    return {label: s if label.startswith("topic:") or s >= solo.get(label, 2.0) else min(s, gate)
-            for label, s in scores.items()}
+    """Label -> score of one text; a model without a gate reports its heads as they are."""
+    if GATE_LABEL not in labels:
+        return dict(zip(labels, probs.tolist(), strict=True))
+    names = tuple(label for label in labels if label != GATE_LABEL)
+    return dict(zip(names, capped(probs[None, :], labels, solo or {})[0].tolist(), strict=True))
 
 
 class ClassifierDetector:
