@@ -160,3 +160,12 @@ def test_a_text_without_words_gets_no_classifier_finding() -> None:
     for text, found in (("12", False), ("😊😊", False), ("14?!", False), ("im 12", True)):
         item = DetectionInput(text, normalize(text), "en", AgeBand.TRANSITION, "child")
         assert bool(hair_trigger.detect(item)) is found, text
+
+
+def test_a_corrupt_model_folder_is_a_typed_error_that_says_what_to_do(tmp_path: Path) -> None:
+    from childguard.errors import ModelError
+
+    (tmp_path / "classifier.json").write_text('{"labels": ["self_harm"], "dim_bits": 12}', encoding="utf-8")
+    (tmp_path / "classifier.npz").write_bytes(b"not a numpy archive")
+    with pytest.raises(ModelError, match=r"could not be read.*make train"):
+        Guard(Settings(classifier_model_dir=tmp_path, detectors=["classifier"]))

@@ -69,11 +69,15 @@ class LinearModel:
         npz_bytes, meta_text = read_model_files(name, directory)
         import io
 
-        with np.load(io.BytesIO(npz_bytes)) as data:
-            weights = data["weights"].astype(np.float32)
-            bias = data["bias"].astype(np.float32)
-        meta = json.loads(meta_text)
-        labels = tuple(meta["labels"])
+        try:
+            with np.load(io.BytesIO(npz_bytes)) as data:
+                weights = data["weights"].astype(np.float32)
+                bias = data["bias"].astype(np.float32)
+            meta = json.loads(meta_text)
+            labels = tuple(meta["labels"])
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # a cut or corrupt file, not a crash
+            raise ModelError(f"model '{name}' could not be read ({type(exc).__name__}: {exc}); restore "
+                             f"{name}.npz and {name}.json (reinstall childguard, or run `make train`)") from exc
         if weights.shape != (1 << int(meta["dim_bits"]), len(labels)) or bias.shape != (len(labels),):
             raise ModelError(f"model '{name}' has shape {weights.shape}, which does not match its metadata")
         return cls(labels, weights, bias, int(meta["dim_bits"]), meta)
